@@ -1,0 +1,80 @@
+"""Fixtures for Drill 4: the people in the permission matrix and their tokens.
+
+Tokens come from the target's own login endpoint, never from a helper, so every test
+also exercises the login flow the learner is reviewing.
+"""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+PASSWORD = "correct horse battery staple"
+LOGIN = "/api/auth/token/"
+REFRESH = "/api/auth/token/refresh/"
+LOGOUT = "/api/auth/logout/"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts():
+    # Throttles count requests in the cache; each test starts with a clean slate.
+    cache.clear()
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username, **extra):
+        return get_user_model().objects.create_user(
+            username=username, email=f"{username}@example.com", password=PASSWORD, **extra
+        )
+
+    return make
+
+
+@pytest.fixture
+def people(make_user):
+    """The four roles of the matrix. 'owner' owns the project; 'user' does not."""
+    return {
+        "owner": make_user("olivia"),
+        "user": make_user("mallory"),
+        "staff": make_user("sam", is_staff=True),
+    }
+
+
+@pytest.fixture
+def project(people):
+    from notes.models import Note, Project  # the target's app, whichever it is
+
+    project = Project.objects.create(owner=people["owner"], name="Launch plan")
+    Note.objects.create(project=project, author=people["owner"], body="Book the venue")
+    return project
+
+
+@pytest.fixture
+def login(api_client):
+    """Log in through the API and return the token pair."""
+
+    def log_in(user):
+        response = api_client.post(LOGIN, {"username": user.username, "password": PASSWORD})
+        assert response.status_code == 200, f"login as {user.username} failed: {response.data}"
+        return response.data
+
+    return log_in
+
+
+@pytest.fixture
+def client_for(login):
+    """An APIClient that sends `user`'s access token (or no token for None)."""
+
+    def make(user):
+        client = APIClient()
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(user)['access']}")
+        return client
+
+    return make

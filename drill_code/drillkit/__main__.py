@@ -1,0 +1,5 @@
+import sys
+
+from drillkit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,115 @@
+"""Finding drills and reading their metadata.
+
+A drill is a folder `drill_code/drill<N>_<topic>/` holding a `drill.toml`. Nothing
+else registers it: nox sessions, the docs and CI all start from `all_drills()`.
+This module uses the standard library only, because the noxfile imports it before
+any virtualenv exists.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from drillkit.errors import DrillError
+
+DRILL_CODE = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = DRILL_CODE.parent
+METADATA_FILE = "drill.toml"
+
+
+def shown(path: Path) -> str:
+    """A path as the learner would type it: relative to the project when it is inside."""
+    try:
+        return str(path.relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+@dataclass(frozen=True)
+class Flaw:
+    id: str
+    title: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Drill:
+    name: str  # "drill4": the nox session, the `start` argument, the workspace folder
+    number: int
+    title: str
+    summary: str
+    checklist: tuple[str, ...]
+    time_box: str
+    app: str  # the Django app every target of this drill holds
+    folder: Path
+    flaws: tuple[Flaw, ...]
+
+    @property
+    def tests(self) -> Path:
+        return self.folder / "tests"
+
+    @property
+    def starter(self) -> Path:
+        return self.folder / "starter"
+
+    @property
+    def solution(self) -> Path:
+        return self.folder / "solution"
+
+    def flaw(self, flaw_id: str) -> Flaw:
+        for flaw in self.flaws:
+            if flaw.id == flaw_id:
+                return flaw
+        raise KeyError(flaw_id)
+
+
+def _read_drill(folder: Path) -> Drill:
+    path = folder / METADATA_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        number = int(data["number"])
+        flaws = tuple(
+            Flaw(id=str(f["id"]), title=str(f["title"]), why=str(f["why"]).strip())
+            for f in data["flaws"]
+        )
+        drill = Drill(
+            name=f"drill{number}",
+            number=number,
+            title=str(data["title"]),
+            summary=str(data["summary"]).strip(),
+            checklist=tuple(data["checklist"]),
+            time_box=str(data["time_box"]),
+            app=str(data["app"]),
+            folder=folder,
+            flaws=flaws,
+        )
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise DrillError(
+            f"{path.relative_to(PROJECT_ROOT)} is not valid drill metadata ({exc!r}). "
+            "Compare it with another drill's drill.toml: it needs number, title, summary, "
+            "checklist, time_box, app and a [[flaws]] table with id, title and why."
+        ) from exc
+    ids = [f.id for f in flaws]
+    if len(set(ids)) != len(ids):
+        raise DrillError(f"{path.relative_to(PROJECT_ROOT)} lists a flaw id twice: {ids}.")
+    return drill
+
+
+@cache
+def all_drills() -> tuple[Drill, ...]:
+    folders = sorted(p.parent for p in DRILL_CODE.glob(f"drill*_*/{METADATA_FILE}"))
+    return tuple(sorted((_read_drill(f) for f in folders), key=lambda d: d.number))
+
+
+def get_drill(name: str) -> Drill:
+    for drill in all_drills():
+        if drill.name == name:
+            return drill
+    known = ", ".join(d.name for d in all_drills()) or "none yet"
+    raise DrillError(
+        f"There is no drill called {name!r}. The drills in this handbook are: {known}. "
+        "Pass one of those names, for example `nox -s start -- drill4`."
+    )

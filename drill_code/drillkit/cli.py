@@ -1,0 +1,88 @@
+"""The command line behind the nox sessions: `python -m drillkit COMMAND ...`.
+
+    test DRILL [--target solution|starter|PATH] [--expect-flaws] [PYTEST ARGS...]
+    collect DRILL --json FILE     which tests catch which flaw (for the docs)
+
+Problems with the learner's input or machine are printed as one paragraph, with no
+traceback, and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from drillkit.catalog import get_drill
+from drillkit.errors import DrillError
+from drillkit.targets import SETTINGS_MODULE, Target, resolve_target
+
+USAGE_ERROR = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m drillkit")
+    commands = parser.add_subparsers(dest="command", required=True)
+    test = commands.add_parser("test", help="run a drill's tests against a target")
+    test.add_argument("drill")
+    test.add_argument(
+        "--target",
+        help="solution (default), starter, or the folder of your copy, e.g. workspace/drill4",
+    )
+    test.add_argument(
+        "--expect-flaws",
+        action="store_true",
+        help="prove the starter: every flaw's tests must fail, every other test must pass",
+    )
+    collect = commands.add_parser("collect", help="write which tests catch which flaw")
+    collect.add_argument("drill")
+    collect.add_argument("--json", required=True, type=Path)
+    return parser
+
+
+def _prepare(target: Target) -> None:
+    """Make the target's Django project the one pytest-django sets up."""
+    from drillkit.backends import check_reachable
+
+    check_reachable()
+    sys.path.insert(0, str(target.path))
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+    label = target.label if target.label in ("solution", "starter") else "copy"
+    os.environ["DRILLKIT_TEST_DATABASE"] = f"test_{target.drill.name}_{label}"
+
+
+def _run_pytest(target: Target, args: list[str], *, expect_flaws: bool = False):
+    import pytest
+
+    from drillkit.pytest_plugin import DrillPlugin
+
+    plugin = DrillPlugin(target, expect_flaws=expect_flaws)
+    code = pytest.main([str(target.drill.tests), *args], plugins=[plugin])
+    return int(code), plugin
+
+
+def main(argv: list[str] | None = None) -> int:
+    options, pytest_args = _parser().parse_known_args(argv)
+    try:
+        drill = get_drill(options.drill)
+        if options.command == "test":
+            target = resolve_target(drill, options.target)
+            if options.expect_flaws and not target.is_starter:
+                raise DrillError(
+                    "--expect-flaws proves that the starter's planted flaws are caught; use "
+                    f"it with --target starter. To check your own copy, run without it."
+                )
+            _prepare(target)
+            return _run_pytest(target, pytest_args, expect_flaws=options.expect_flaws)[0]
+        target = resolve_target(drill, "solution")
+        _prepare(target)
+        code, plugin = _run_pytest(target, ["--collect-only", "-q", *pytest_args])
+        if code != 0:
+            return code
+        options.json.write_text(json.dumps(plugin.collected, indent=2, sort_keys=True))
+        return 0
+    except DrillError as problem:
+        print(f"\n{problem}\n", file=sys.stderr)
+        return USAGE_ERROR

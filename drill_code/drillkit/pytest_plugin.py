@@ -1,0 +1,151 @@
+"""The pytest plugin that ties test failures to a drill's planted flaws.
+
+Tests mark what they catch with `@pytest.mark.flaw("D4-F2")` (or
+`pytest.param(..., marks=pytest.mark.flaw("D4-F2"))` for one row of a table).
+The plugin then
+
+* refuses to run when a test names a flaw the drill does not list, or a listed flaw
+  has no test: a flaw nobody tests is a flaw nobody can fix;
+* names the flaw, in plain words, in every failure it explains;
+* ends with a summary of which flaws are fixed and which are still open;
+* with `expect_flaws` (the starter check CI runs), turns every flaw test into a strict
+  xfail: it must fail with an assertion, and every other test must pass.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from drillkit.catalog import Flaw, shown
+from drillkit.targets import Target
+
+MARKER = "flaw"
+
+
+def flaw_ids(item: pytest.Item) -> list[str]:
+    return [marker.args[0] for marker in item.iter_markers(MARKER)]
+
+
+class DrillPlugin:
+    def __init__(self, target: Target, *, expect_flaws: bool = False) -> None:
+        self.target = target
+        self.drill = target.drill
+        self.expect_flaws = expect_flaws
+        # flaw id -> for each of its tests that ran, whether that test saw the flaw
+        self.seen: dict[str, list[bool]] = defaultdict(list)
+        self.collected: dict[str, list[str]] = defaultdict(list)
+
+    # -- collection ------------------------------------------------------------------
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line(
+            "markers", f"{MARKER}(id): the test fails while the planted flaw `id` is present"
+        )
+
+    def pytest_report_header(self) -> str:
+        from drillkit.backends import database_url, describe
+
+        mode = " (starter check: flaw tests must fail)" if self.expect_flaws else ""
+        return (
+            f"{self.drill.name}: {self.drill.title} | target: {self.target.label}{mode} | "
+            f"database: {describe(database_url())}"
+        )
+
+    @pytest.hookimpl(tryfirst=True)  # before -k/-m deselect, so the check sees every test
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        listed = {flaw.id for flaw in self.drill.flaws}
+        for item in items:
+            for flaw_id in flaw_ids(item):
+                if flaw_id not in listed:
+                    raise pytest.UsageError(
+                        f"{item.nodeid} is marked with flaw {flaw_id!r}, which "
+                        f"{shown(self.drill.folder)}/drill.toml does not list."
+                    )
+                self.collected[flaw_id].append(item.nodeid)
+                if self.expect_flaws:
+                    item.add_marker(
+                        pytest.mark.xfail(
+                            strict=True,
+                            raises=AssertionError,
+                            reason=f"{flaw_id} is planted in the starter",
+                        )
+                    )
+        untested = sorted(listed - self.collected.keys())
+        if untested and items:
+            raise pytest.UsageError(
+                f"{self.drill.name} lists flaws that no test catches: {', '.join(untested)}. "
+                "Mark the tests that catch them with @pytest.mark.flaw(...)."
+            )
+
+    # -- running ---------------------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report: pytest.TestReport = yield
+        ids = flaw_ids(item)
+        if not ids or (report.when != "call" and not report.failed):
+            return report
+        flaws = [self.drill.flaw(flaw_id) for flaw_id in ids]
+        if self.expect_flaws:
+            # The strict xfail turned "failed with an assertion" into an expected failure.
+            seen = hasattr(report, "wasxfail")
+        else:
+            seen = report.failed
+        if self.expect_flaws and report.failed:
+            # A strict xfail that passed, or failed with something other than an assertion:
+            # either way the test does not prove the flaw is there.
+            self._explain(report, flaws, "is planted in the starter, but this test did not "
+                          "fail with an assertion, so it does not catch it")
+        elif report.failed:
+            self._explain(report, flaws, "is still present")
+        for flaw in flaws:
+            self.seen[flaw.id].append(seen)
+        return report
+
+    def _explain(self, report: pytest.TestReport, flaws: list[Flaw], state: str) -> None:
+        for flaw in flaws:
+            report.sections.append(
+                (
+                    f"planted flaw {flaw.id}",
+                    f"{flaw.id} {flaw.title} {state}.\n\nWhy it matters: {flaw.why}\n"
+                    f"Stuck? See the hints for {flaw.id} in "
+                    f"{shown(self.drill.folder)}/hints.md or on the drill's page.",
+                )
+            )
+        # The one-line summary at the end of the run shows this message: lead with the flaw.
+        crash = getattr(report.longrepr, "reprcrash", None)
+        if crash is not None:
+            names = "; ".join(f"{flaw.id} {flaw.title}" for flaw in flaws)
+            crash.message = f"[{names}] {crash.message}"
+
+    # -- summary ---------------------------------------------------------------------
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if not self.seen:
+            return
+        write = terminalreporter.write_line
+        ran = [flaw for flaw in self.drill.flaws if self.seen.get(flaw.id)]
+        if self.expect_flaws:
+            caught = [f for f in ran if all(self.seen[f.id])]
+            terminalreporter.section(
+                f"{self.drill.name} starter check: {len(caught)} of {len(ran)} planted flaws "
+                "caught by their tests",
+                sep="=",
+            )
+            for flaw in ran:
+                mark = "caught " if flaw in caught else "MISSED "
+                write(f"  {mark} {flaw.id:<7} {flaw.title}")
+            return
+        fixed = [f for f in ran if not any(self.seen[f.id])]
+        terminalreporter.section(
+            f"{self.drill.name} on {self.target.label}: {len(fixed)} of {len(ran)} flaws fixed",
+            sep="=",
+        )
+        for flaw in ran:
+            mark = "fixed  " if flaw in fixed else "OPEN   "
+            write(f"  {mark} {flaw.id:<7} {flaw.title}")
+        not_run = [f for f in self.drill.flaws if f not in ran]
+        if not_run:
+            write(f"  (not run this time: {', '.join(f.id for f in not_run)})")

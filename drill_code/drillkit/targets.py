@@ -1,0 +1,60 @@
+"""Choosing the code a drill's tests run against.
+
+Every target of a drill has the same shape: a small Django project with
+`config/settings.py` and the drill's app folder. The reference solution and the
+starter live in the drill folder; a learner's copy can live anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from drillkit.catalog import Drill, shown
+from drillkit.errors import DrillError
+
+SETTINGS_MODULE = "config.settings"
+BUILT_IN = ("solution", "starter")
+
+
+@dataclass(frozen=True)
+class Target:
+    drill: Drill
+    path: Path
+    label: str  # "solution", "starter", or the folder as the learner typed it
+
+    @property
+    def is_starter(self) -> bool:
+        return self.path == self.drill.starter
+
+
+def resolve_target(drill: Drill, spec: str | None) -> Target:
+    """Turn `--target` (None, "solution", "starter" or a folder) into a checked Target."""
+    spec = spec or "solution"
+    if spec in BUILT_IN:
+        path = getattr(drill, spec)
+    else:
+        path = Path(spec).expanduser()
+        if not path.is_absolute():
+            path = Path.cwd() / path
+        path = path.resolve()
+    if not path.is_dir():
+        raise DrillError(
+            f"The target folder {spec} does not exist. Make a copy of the starter with "
+            f"`nox -s start -- {drill.name}` (it goes to workspace/{drill.name}), then run "
+            f"`nox -s {drill.name} -- --target workspace/{drill.name}`."
+        )
+    missing = [
+        name
+        for name in ("config/settings.py", f"{drill.app}/__init__.py")
+        if not (path / name).is_file()
+    ]
+    if missing:
+        raise DrillError(
+            f"The folder {spec} does not hold {drill.name}'s Django project: "
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing. "
+            f"--target must point at a copy of the whole starter folder, the one that "
+            f"`nox -s start -- {drill.name}` creates in workspace/{drill.name}."
+        )
+    return Target(drill=drill, path=path, label=spec if spec in BUILT_IN else shown(path))
+

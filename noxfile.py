@@ -1,0 +1,108 @@
+"""Sessions for the handbook. Thin on purpose: the logic lives in drill_code/drillkit.
+
+    nox                          every check CI runs (drills, starter checks, harness, docs, lint)
+    nox -s serve                 the handbook at http://127.0.0.1:8000
+    nox -s start -- drill4       copy Drill 4's starter into workspace/drill4
+    nox -s drill4 -- --target workspace/drill4    check your copy
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+sys.path.insert(0, str(ROOT / "drill_code"))
+
+from drillkit import workspace  # noqa: E402  (needs the sys.path line above)
+from drillkit.catalog import all_drills  # noqa: E402
+from drillkit.errors import DrillError  # noqa: E402
+
+# Only the machine's Python 3.11 is used; uv must not try to download another one.
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.error_on_missing_interpreters = True
+
+PYTHON = "3.11"
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+HARNESS_ENV = {"PYTHONPATH": str(ROOT / "drill_code")}
+
+
+def install(session: nox.Session, *groups: str) -> None:
+    session.install(*nox.project.dependency_groups(PYPROJECT, *groups))
+
+
+def drillkit(session: nox.Session, *args: str) -> None:
+    session.run("python", "-m", "drillkit", *args, env=HARNESS_ENV)
+
+
+def _drill_session(name: str):
+    def run_drill(session: nox.Session) -> None:
+        install(session, "drills")
+        drillkit(session, "test", name, *session.posargs)
+
+    return run_drill
+
+
+for _drill in all_drills():
+    _session = _drill_session(_drill.name)
+    _session.__doc__ = (
+        f"Drill {_drill.number}, {_drill.title}: the tests, on the reference solution "
+        "unless `-- --target starter|PATH`."
+    )
+    nox.session(name=_drill.name, python=PYTHON, tags=["drills"])(_session)
+
+
+@nox.session(python=PYTHON, tags=["drills"])
+def starters(session: nox.Session) -> None:
+    """Prove every starter: each planted flaw's tests fail, every other test passes."""
+    install(session, "drills")
+    for name in session.posargs or [drill.name for drill in all_drills()]:
+        drillkit(session, "test", name, "--target", "starter", "--expect-flaws")
+
+
+@nox.session(python=PYTHON)
+def harness(session: nox.Session) -> None:
+    """The drill harness's own tests: targets, flaw bookkeeping, messages for bad input."""
+    install(session, "drills", "docs")
+    session.run("pytest", "drill_code/drillkit/tests", *session.posargs, env=HARNESS_ENV)
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the handbook strictly into site/ and check its code matches drill_code/."""
+    install(session, "docs", "drills")
+    session.run("mkdocs", "build", "--strict", env=HARNESS_ENV)
+    drillkit(session, "check-site", "site")
+
+
+@nox.session(python=PYTHON, default=False)
+def serve(session: nox.Session) -> None:
+    """Serve the handbook with live reload at http://127.0.0.1:8000."""
+    install(session, "docs", "drills")
+    session.run("mkdocs", "serve", "--dev-addr", "127.0.0.1:8000", env=HARNESS_ENV)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over the whole project."""
+    install(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(venv_backend="none", default=False)
+def start(session: nox.Session) -> None:
+    """Copy a drill's starter into workspace/: `nox -s start -- drill4 [--force]`."""
+    args = list(session.posargs)
+    force = "--force" in args
+    names = [arg for arg in args if arg != "--force"]
+    if len(names) != 1:
+        known = ", ".join(drill.name for drill in all_drills())
+        session.error(f"Name one drill to start, e.g. `nox -s start -- drill4`. Drills: {known}.")
+    try:
+        session.log(workspace.start(names[0], force=force))
+    except DrillError as problem:
+        session.error(str(problem).rstrip("."))
