@@ -63,6 +63,15 @@ def starters(session: nox.Session) -> None:
         drillkit(session, "test", name, "--target", "starter", "--expect-flaws")
 
 
+@nox.session(python=PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """A drill's benchmark, e.g. `nox -s bench -- drill2`; set DATABASE_URL for PostgreSQL."""
+    install(session, "drills")
+    if not session.posargs:
+        session.error("Name the drill to benchmark, e.g. `nox -s bench -- drill2`")
+    drillkit(session, "bench", *session.posargs)
+
+
 @nox.session(python=PYTHON)
 def harness(session: nox.Session) -> None:
     """The drill harness's own tests: targets, flaw bookkeeping, messages for bad input."""

@@ -41,7 +41,6 @@ def django_databases(test_name: str) -> dict:
     except ValueError as exc:
         raise DrillError(_bad_url(url, str(exc))) from exc
     if is_postgres(url):
-        # One test database per drill and target, so two runs never drop each other's.
         default["TEST"] = {"NAME": test_name}
         default.setdefault("OPTIONS", {})["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
     return {"default": default}

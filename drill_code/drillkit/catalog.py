@@ -46,6 +46,7 @@ class Drill:
     app: str  # the Django app every target of this drill holds
     folder: Path
     flaws: tuple[Flaw, ...]
+    pytest_plugins: tuple[str, ...] = ()  # extra plugins the drill's tests need, e.g. Celery's
 
     @property
     def tests(self) -> Path:
@@ -58,6 +59,11 @@ class Drill:
     @property
     def solution(self) -> Path:
         return self.folder / "solution"
+
+    @property
+    def bench(self) -> Path:
+        """The drill's benchmark script, for drills that measure something."""
+        return self.folder / "bench.py"
 
     def flaw(self, flaw_id: str) -> Flaw:
         for flaw in self.flaws:
@@ -85,6 +91,7 @@ def _read_drill(folder: Path) -> Drill:
             app=str(data["app"]),
             folder=folder,
             flaws=flaws,
+            pytest_plugins=tuple(data.get("pytest_plugins", ())),
         )
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
         raise DrillError(

@@ -2,6 +2,7 @@
 
     test DRILL [--target solution|starter|PATH] [--expect-flaws] [PYTEST ARGS...]
     collect DRILL --json FILE     which tests catch which flaw (for the docs)
+    bench DRILL [ARGS...]         the drill's benchmark: main(ARGS) in its bench.py
 
 Problems with the learner's input or machine are printed as one paragraph, with no
 traceback, and exit with status 2.
@@ -10,14 +11,14 @@ traceback, and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
-import os
 import sys
 from pathlib import Path
 
-from drillkit.catalog import get_drill
+from drillkit.catalog import all_drills, get_drill
 from drillkit.errors import DrillError
-from drillkit.targets import SETTINGS_MODULE, Target, resolve_target
+from drillkit.targets import Target, activate, resolve_target
 
 USAGE_ERROR = 2
 
@@ -39,18 +40,21 @@ def _parser() -> argparse.ArgumentParser:
     collect = commands.add_parser("collect", help="write which tests catch which flaw")
     collect.add_argument("drill")
     collect.add_argument("--json", required=True, type=Path)
+    bench = commands.add_parser("bench", help="run a drill's benchmark (its bench.py)")
+    bench.add_argument("drill")
     return parser
 
 
-def _prepare(target: Target) -> None:
-    """Make the target's Django project the one pytest-django sets up."""
-    from drillkit.backends import check_reachable
-
-    check_reachable()
-    sys.path.insert(0, str(target.path))
-    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
-    label = target.label if target.label in ("solution", "starter") else "copy"
-    os.environ["DRILLKIT_TEST_DATABASE"] = f"test_{target.drill.name}_{label}"
+def _run_bench(drill, args: list[str]) -> int:
+    if not drill.bench.is_file():
+        with_bench = [d.name for d in all_drills() if d.bench.is_file()]
+        raise DrillError(
+            f"{drill.name} has no benchmark. Drills with one: {', '.join(with_bench) or 'none'}."
+        )
+    spec = importlib.util.spec_from_file_location(f"{drill.name}_bench", drill.bench)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return int(module.main(args) or 0)
 
 
 def _run_pytest(target: Target, args: list[str], *, expect_flaws: bool = False):
@@ -59,7 +63,8 @@ def _run_pytest(target: Target, args: list[str], *, expect_flaws: bool = False):
     from drillkit.pytest_plugin import DrillPlugin
 
     plugin = DrillPlugin(target, expect_flaws=expect_flaws)
-    code = pytest.main([str(target.drill.tests), *args], plugins=[plugin])
+    extra = [arg for name in target.drill.pytest_plugins for arg in ("-p", name)]
+    code = pytest.main([str(target.drill.tests), *extra, *args], plugins=[plugin])
     return int(code), plugin
 
 
@@ -67,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     options, pytest_args = _parser().parse_known_args(argv)
     try:
         drill = get_drill(options.drill)
+        if options.command == "bench":
+            return _run_bench(drill, pytest_args)
         if options.command == "test":
             target = resolve_target(drill, options.target)
             if options.expect_flaws and not target.is_starter:
@@ -74,10 +81,10 @@ def main(argv: list[str] | None = None) -> int:
                     "--expect-flaws proves that the starter's planted flaws are caught; use "
                     f"it with --target starter. To check your own copy, run without it."
                 )
-            _prepare(target)
+            activate(target)
             return _run_pytest(target, pytest_args, expect_flaws=options.expect_flaws)[0]
         target = resolve_target(drill, "solution")
-        _prepare(target)
+        activate(target)
         code, plugin = _run_pytest(target, ["--collect-only", "-q", *pytest_args])
         if code != 0:
             return code

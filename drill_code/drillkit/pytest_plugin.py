@@ -14,6 +14,7 @@ The plugin then
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 
 import pytest
@@ -22,6 +23,7 @@ from drillkit.catalog import Flaw, shown
 from drillkit.targets import Target
 
 MARKER = "flaw"
+POSTGRES_MARKER = "postgres"
 
 
 def flaw_ids(item: pytest.Item) -> list[str]:
@@ -43,6 +45,24 @@ class DrillPlugin:
         config.addinivalue_line(
             "markers", f"{MARKER}(id): the test fails while the planted flaw `id` is present"
         )
+        config.addinivalue_line(
+            "markers",
+            f"{POSTGRES_MARKER}: the test needs PostgreSQL (row locks, real concurrency); "
+            "skipped on SQLite, and an error under CI",
+        )
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        from drillkit.backends import database_url, is_postgres
+
+        if item.get_closest_marker(POSTGRES_MARKER) is None or is_postgres(database_url()):
+            return
+        reason = (
+            "needs PostgreSQL: SQLite has no row locks. Set DATABASE_URL, e.g. "
+            "DATABASE_URL=postgres://postgres@127.0.0.1:5432/test"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}. Under CI a missing service is an error, not a skip.")
+        pytest.skip(reason)
 
     def pytest_report_header(self) -> str:
         from drillkit.backends import database_url, describe

@@ -7,6 +7,8 @@ starter live in the drill folder; a learner's copy can live anywhere.
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,3 +60,17 @@ def resolve_target(drill: Drill, spec: str | None) -> Target:
         )
     return Target(drill=drill, path=path, label=spec if spec in BUILT_IN else shown(path))
 
+
+
+def activate(target: Target) -> None:
+    """Make `target` the Django project of this process: check the database, put the
+    target on sys.path and point DJANGO_SETTINGS_MODULE at it. Call before django.setup()
+    (pytest-django calls it for tests; a benchmark calls it itself)."""
+    from drillkit.backends import check_reachable
+
+    check_reachable()
+    sys.path.insert(0, str(target.path))
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+    label = target.label if target.label in BUILT_IN else "copy"
+    # One test database per drill and target, so two runs never drop each other's.
+    os.environ["DRILLKIT_TEST_DATABASE"] = f"test_{target.drill.name}_{label}"
