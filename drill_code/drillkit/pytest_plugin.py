@@ -38,6 +38,7 @@ class DrillPlugin:
         # flaw id -> for each of its tests that ran, whether that test saw the flaw
         self.seen: dict[str, list[bool]] = defaultdict(list)
         self.collected: dict[str, list[str]] = defaultdict(list)
+        self.collected_count = 0
 
     # -- collection ------------------------------------------------------------------
 
@@ -76,6 +77,7 @@ class DrillPlugin:
     @pytest.hookimpl(tryfirst=True)  # before -k/-m deselect, so the check sees every test
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         listed = {flaw.id for flaw in self.drill.flaws}
+        self.collected_count = len(items)
         for item in items:
             for flaw_id in flaw_ids(item):
                 if flaw_id not in listed:
