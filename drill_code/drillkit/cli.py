@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             if options.expect_flaws and not target.is_starter:
                 raise DrillError(
                     "--expect-flaws proves that the starter's planted flaws are caught; use "
-                    f"it with --target starter. To check your own copy, run without it."
+                    "it with --target starter. To check your own copy, run without it."
                 )
             activate(target)
             return _run_pytest(target, pytest_args, expect_flaws=options.expect_flaws)[0]

@@ -126,6 +126,18 @@ def _drillkit_output(name: str, *args: str) -> tuple[int, str]:
     return code, output
 
 
+def _hint_block(heading: str, body: str) -> str:
+    """A flaw's numbered hints as nested collapsibles: each one opens the next, so the
+    learner reads the gentle hint without seeing the answer below it."""
+    steps = [step.strip() for step in re.split(r"^\d+\.\s+", body, flags=re.M) if step.strip()]
+    if len(steps) < 2:
+        return f'??? tip "{heading}"\n\n{indent(body)}\n'
+    nested = f'??? success "The answer"\n\n{indent(steps[-1])}'
+    for step in reversed(steps[1:-1]):
+        nested = f'??? note "A stronger hint"\n\n{indent(step)}\n\n{indent(nested)}'
+    return f'??? tip "{heading}"\n\n{indent(steps[0])}\n\n{indent(nested)}\n'
+
+
 def collected_tests(name: str) -> dict:
     """{"tests": how many, "flaws": {flaw id: [node ids of the tests that catch it]}},
     from a real pytest collection of the drill's tests."""
@@ -202,16 +214,15 @@ def define_env(env) -> None:
     def solution_tabs(name: str) -> str:
         """The reference solution, collapsed so nobody reads it by accident."""
         body = file_tabs(get_drill(name).solution)
-        return f'??? success "Reference solution (open it after your own attempt)"\n\n{indent(body)}'
+        return (
+            f'??? success "Reference solution (open it after your own attempt)"\n\n{indent(body)}'
+        )
 
     @env.macro
     def drill_hints(name: str) -> str:
         drill = get_drill(name)
         text = (drill.folder / "hints.md").read_text(encoding="utf-8")
-        blocks = []
-        for heading, body in _sections(text):
-            blocks.append(f'??? tip "{heading}"\n\n{indent(body)}\n')
-        return "\n".join(blocks)
+        return "\n".join(_hint_block(heading, body) for heading, body in _sections(text))
 
     @env.macro
     def flaw_table(name: str) -> str:
@@ -273,12 +284,21 @@ def define_env(env) -> None:
         code, output = _drillkit_output(name, "test", name, *args)
         command = " ".join(["nox -s", name, "--", *args])
         # Drop pytest's platform banner: it names this machine, not anything the reader needs.
-        lines = [line for line in output.splitlines() if not line.startswith(("platform ", "rootdir:", "configfile:", "plugins:", "cachedir:"))]
+        lines = [
+            line
+            for line in output.splitlines()
+            if not line.startswith(
+                ("platform ", "rootdir:", "configfile:", "plugins:", "cachedir:")
+            )
+        ]
         return f'```text title="$ {command}   (exit code {code})"\n' + "\n".join(lines) + "\n```"
 
     @env.macro
     def drills_table() -> str:
-        rows = ["| Drill | What you practise | Checklist | Flaws | Time box |", "|---|---|---|---|---|"]
+        rows = [
+            "| Drill | What you practise | Checklist | Flaws | Time box |",
+            "|---|---|---|---|---|",
+        ]
         checklist = _checklist()
         for drill in all_drills():
             items = ", ".join(checklist[item]["name"] for item in drill.checklist)

@@ -110,16 +110,17 @@ class DrillPlugin:
         if not ids or (report.when != "call" and not report.failed):
             return report
         flaws = [self.drill.flaw(flaw_id) for flaw_id in ids]
-        if self.expect_flaws:
-            # The strict xfail turned "failed with an assertion" into an expected failure.
-            seen = hasattr(report, "wasxfail")
-        else:
-            seen = report.failed
+        # Under expect_flaws the strict xfail turns "failed with an assertion" into xfailed.
+        seen = hasattr(report, "wasxfail") if self.expect_flaws else report.failed
         if self.expect_flaws and report.failed:
             # A strict xfail that passed, or failed with something other than an assertion:
             # either way the test does not prove the flaw is there.
-            self._explain(report, flaws, "is planted in the starter, but this test did not "
-                          "fail with an assertion, so it does not catch it")
+            self._explain(
+                report,
+                flaws,
+                "is planted in the starter, but this test did not "
+                "fail with an assertion, so it does not catch it",
+            )
         elif report.failed:
             self._explain(report, flaws, "is still present")
         for flaw in flaws:
