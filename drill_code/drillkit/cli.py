@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from drillkit.catalog import all_drills, get_drill
+from drillkit.catalog import all_drills, get_drill, shown
 from drillkit.errors import DrillError
 from drillkit.targets import Target, activate, resolve_target
 
@@ -33,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
         "--target",
         help="solution (default), starter, or the folder of your copy, e.g. workspace/drill4",
     )
+    test.add_argument("--flaw-report", type=Path, help="write flaws fixed and open as JSON")
     test.add_argument(
         "--expect-flaws",
         action="store_true",
@@ -45,7 +46,49 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("drill")
     check = commands.add_parser("check-site", help="compare the built site's code with files")
     check.add_argument("site", type=Path)
+    scorecard = commands.add_parser("scorecard", help="self-audit scorecards")
+    actions = scorecard.add_subparsers(dest="action", required=True)
+    new = actions.add_parser("new", help="start today's scorecard for a drill")
+    new.add_argument("drill")
+    new.add_argument("--target", help="your copy of the drill (default: workspace/DRILL)")
+    validate = actions.add_parser("check", help="validate filled scorecards")
+    validate.add_argument("files", nargs="*", type=Path)
+    report = actions.add_parser("report", help="latest score and trend per checklist item")
+    report.add_argument("--dir", type=Path, help="the folder of scorecards (default: scorecards)")
+    report.add_argument("--chart", type=Path, help="where to write the chart (.png or .svg)")
     return parser
+
+
+def _scorecard(options) -> int:
+    from drillkit import scorecards
+
+    if options.action == "new":
+        print(scorecards.new(options.drill, options.target))
+        return 0
+    if options.action == "check":
+        files = options.files or sorted(scorecards.SCORECARDS.rglob("*.yml"))
+        if not files:
+            raise DrillError(
+                "There are no scorecards in scorecards/ yet. Create one with "
+                "`nox -s scorecard -- new drill4`."
+            )
+        valid, problems = scorecards.check(files)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"{valid} of {len(files)} scorecards are valid.")
+        return 1 if problems else 0
+    folder = options.dir or scorecards.SCORECARDS
+    files = scorecards.filled_scorecards(folder)
+    if not files:
+        raise DrillError(
+            f"There are no scorecards in {shown(folder)} yet. Create one with "
+            "`nox -s scorecard -- new drill4`, or look at the worked example with "
+            "`nox -s scorecard -- report --dir scorecards/example`."
+        )
+    print(scorecards.report_table(scorecards.report_rows(files)))
+    chart = scorecards.report_chart(files, options.chart or folder / "report.png")
+    print(f"\nChart of scores over time: {shown(chart)}")
+    return 0
 
 
 def _check_site(site: Path) -> int:
@@ -72,12 +115,12 @@ def _run_bench(drill, args: list[str]) -> int:
     return int(module.main(args) or 0)
 
 
-def _run_pytest(target: Target, args: list[str], *, expect_flaws: bool = False):
+def _run_pytest(target: Target, args: list[str], **plugin_options):
     import pytest
 
     from drillkit.pytest_plugin import DrillPlugin
 
-    plugin = DrillPlugin(target, expect_flaws=expect_flaws)
+    plugin = DrillPlugin(target, **plugin_options)
     extra = [arg for name in target.drill.pytest_plugins for arg in ("-p", name)]
     code = pytest.main([str(target.drill.tests), *extra, *args], plugins=[plugin])
     return int(code), plugin
@@ -88,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if options.command == "check-site":
             return _check_site(options.site)
+        if options.command == "scorecard":
+            return _scorecard(options)
         drill = get_drill(options.drill)
         if options.command == "bench":
             return _run_bench(drill, pytest_args)
@@ -99,7 +144,12 @@ def main(argv: list[str] | None = None) -> int:
                     "it with --target starter. To check your own copy, run without it."
                 )
             activate(target)
-            return _run_pytest(target, pytest_args, expect_flaws=options.expect_flaws)[0]
+            return _run_pytest(
+                target,
+                pytest_args,
+                expect_flaws=options.expect_flaws,
+                flaw_report=options.flaw_report,
+            )[0]
         target = resolve_target(drill, "solution")
         activate(target)
         code, plugin = _run_pytest(target, ["--collect-only", "-q", *pytest_args])
