@@ -4,6 +4,7 @@
     collect DRILL --json FILE     which tests catch which flaw (for the docs)
     bench DRILL [ARGS...]         the drill's benchmark: main(ARGS) in its bench.py
     check-site SITE               the built handbook shows exactly drill_code's files
+    scorecard new DRILL [--target PATH] | check [FILES] | report [--dir DIR]
 
 Problems with the learner's input or machine are printed as one paragraph, with no
 traceback, and exit with status 2.
@@ -59,7 +60,69 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _scorecard(options) -> int:
+def _test(options, pytest_args: list[str]) -> int:
+    target = resolve_target(get_drill(options.drill), options.target)
+    if options.expect_flaws and not target.is_starter:
+        raise DrillError(
+            "--expect-flaws proves that the starter's planted flaws are caught; use it with "
+            "--target starter. To check your own copy, run without it."
+        )
+    activate(target)
+    code, _ = _run_pytest(
+        target, pytest_args, expect_flaws=options.expect_flaws, flaw_report=options.flaw_report
+    )
+    return code
+
+
+def _collect(options, pytest_args: list[str]) -> int:
+    target = resolve_target(get_drill(options.drill), "solution")
+    activate(target)
+    code, plugin = _run_pytest(target, ["--collect-only", "-q", *pytest_args])
+    if code == 0:
+        collection = {"tests": plugin.collected_count, "flaws": plugin.collected}
+        options.json.write_text(json.dumps(collection, indent=2, sort_keys=True))
+    return code
+
+
+def _run_pytest(target: Target, args: list[str], **plugin_options):
+    import pytest
+
+    from drillkit.pytest_plugin import DrillPlugin
+
+    plugin = DrillPlugin(target, **plugin_options)
+    extra = [arg for name in target.drill.pytest_plugins for arg in ("-p", name)]
+    code = pytest.main([str(target.drill.tests), *extra, *args], plugins=[plugin])
+    return int(code), plugin
+
+
+def _bench(options, args: list[str]) -> int:
+    drill = get_drill(options.drill)
+    if not drill.bench.is_file():
+        with_bench = [d.name for d in all_drills() if d.bench.is_file()]
+        raise DrillError(
+            f"{drill.name} has no benchmark. Drills with one: {', '.join(with_bench) or 'none'}."
+        )
+    spec = importlib.util.spec_from_file_location(f"{drill.name}_bench", drill.bench)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return int(module.main(args) or 0)
+
+
+def _check_site(options, _unused: list[str]) -> int:
+    from drillkit.check_site import check_site
+
+    checked, problems = check_site(options.site)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if not checked:
+        raise DrillError(
+            f"{options.site} shows no code blocks from drill_code/: is it the handbook?"
+        )
+    print(f"{checked} code blocks in {options.site} match their files in drill_code/.")
+    return 1 if problems else 0
+
+
+def _scorecard(options, _unused: list[str]) -> int:
     from drillkit import scorecards
 
     if options.action == "new":
@@ -91,73 +154,24 @@ def _scorecard(options) -> int:
     return 0
 
 
-def _check_site(site: Path) -> int:
-    from drillkit.check_site import check_site
-
-    checked, problems = check_site(site)
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    if not checked:
-        raise DrillError(f"{site} shows no code blocks from drill_code/: is it the handbook?")
-    print(f"{checked} code blocks in {site} match their files in drill_code/.")
-    return 1 if problems else 0
-
-
-def _run_bench(drill, args: list[str]) -> int:
-    if not drill.bench.is_file():
-        with_bench = [d.name for d in all_drills() if d.bench.is_file()]
-        raise DrillError(
-            f"{drill.name} has no benchmark. Drills with one: {', '.join(with_bench) or 'none'}."
-        )
-    spec = importlib.util.spec_from_file_location(f"{drill.name}_bench", drill.bench)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return int(module.main(args) or 0)
-
-
-def _run_pytest(target: Target, args: list[str], **plugin_options):
-    import pytest
-
-    from drillkit.pytest_plugin import DrillPlugin
-
-    plugin = DrillPlugin(target, **plugin_options)
-    extra = [arg for name in target.drill.pytest_plugins for arg in ("-p", name)]
-    code = pytest.main([str(target.drill.tests), *extra, *args], plugins=[plugin])
-    return int(code), plugin
+COMMANDS = {
+    "test": _test,
+    "collect": _collect,
+    "bench": _bench,
+    "check-site": _check_site,
+    "scorecard": _scorecard,
+}
+# Only these pass unknown arguments on (to pytest, or to the drill's benchmark).
+PASS_THROUGH = {"test", "collect", "bench"}
 
 
 def main(argv: list[str] | None = None) -> int:
-    options, pytest_args = _parser().parse_known_args(argv)
+    parser = _parser()
+    options, rest = parser.parse_known_args(argv)
+    if rest and options.command not in PASS_THROUGH:
+        parser.error(f"unrecognised arguments: {' '.join(rest)}")
     try:
-        if options.command == "check-site":
-            return _check_site(options.site)
-        if options.command == "scorecard":
-            return _scorecard(options)
-        drill = get_drill(options.drill)
-        if options.command == "bench":
-            return _run_bench(drill, pytest_args)
-        if options.command == "test":
-            target = resolve_target(drill, options.target)
-            if options.expect_flaws and not target.is_starter:
-                raise DrillError(
-                    "--expect-flaws proves that the starter's planted flaws are caught; use "
-                    "it with --target starter. To check your own copy, run without it."
-                )
-            activate(target)
-            return _run_pytest(
-                target,
-                pytest_args,
-                expect_flaws=options.expect_flaws,
-                flaw_report=options.flaw_report,
-            )[0]
-        target = resolve_target(drill, "solution")
-        activate(target)
-        code, plugin = _run_pytest(target, ["--collect-only", "-q", *pytest_args])
-        if code != 0:
-            return code
-        collection = {"tests": plugin.collected_count, "flaws": plugin.collected}
-        options.json.write_text(json.dumps(collection, indent=2, sort_keys=True))
-        return 0
+        return COMMANDS[options.command](options, rest)
     except DrillError as problem:
         print(f"\n{problem}\n", file=sys.stderr)
         return USAGE_ERROR

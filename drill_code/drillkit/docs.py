@@ -314,7 +314,7 @@ def define_env(env) -> None:
             rows.append(
                 f"| {c.title} | {c.checklist} | {c.score} | {' '.join(c.evidence.split())} |"
             )
-        return "\n".join(rows + ["", f"*Notes:* {card.notes}"])
+        return "\n".join([*rows, "", f"*Notes:* {card.notes}"])
 
     @env.macro
     def scorecard_report(folder: str) -> str:
