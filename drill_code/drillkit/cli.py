@@ -13,12 +13,11 @@ traceback, and exit with status 2.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 from pathlib import Path
 
-from drillkit.catalog import all_drills, get_drill, shown
+from drillkit.catalog import get_drill, load_bench, shown
 from drillkit.errors import DrillError
 from drillkit.targets import Target, activate, resolve_target
 
@@ -96,16 +95,7 @@ def _run_pytest(target: Target, args: list[str], **plugin_options):
 
 
 def _bench(options, args: list[str]) -> int:
-    drill = get_drill(options.drill)
-    if not drill.bench.is_file():
-        with_bench = [d.name for d in all_drills() if d.bench.is_file()]
-        raise DrillError(
-            f"{drill.name} has no benchmark. Drills with one: {', '.join(with_bench) or 'none'}."
-        )
-    spec = importlib.util.spec_from_file_location(f"{drill.name}_bench", drill.bench)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return int(module.main(args) or 0)
+    return int(load_bench(get_drill(options.drill)).main(args) or 0)
 
 
 def _check_site(options, _unused: list[str]) -> int:

@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from drillkit.catalog import PROJECT_ROOT, all_drills, get_drill, shown
+from drillkit.catalog import PROJECT_ROOT, all_drills, get_drill, load_bench, shown
 from drillkit.errors import DrillError
 
 SCORECARDS = PROJECT_ROOT / "scorecards"
@@ -80,6 +80,9 @@ class Measured(BaseModel):
     tests_failed: int | None = None
     flaws_fixed: list[str]
     flaws_open: list[str]
+    # Figures from the drill's benchmark run on the learner's copy, for drills whose
+    # bench.py offers `scorecard_figures(target)`.
+    bench: dict[str, float | int | str] | None = None
 
 
 class Scorecard(BaseModel):
@@ -169,12 +172,16 @@ def measure(drill_name: str, target: str) -> Measured:
         if result.returncode == 2 or not report.exists():
             raise DrillError(result.stderr.strip() or result.stdout.strip())
         outcome = json.loads(report.read_text())
+    drill = get_drill(drill_name)
+    bench = load_bench(drill) if drill.bench.is_file() else None
+    figures = getattr(bench, "scorecard_figures", None)
     return Measured(
         command=f"nox -s {drill_name} -- --target {target}",
         tests_passed=outcome["passed"],
         tests_failed=outcome["failed"],
         flaws_fixed=[f for f, state in outcome["flaws"].items() if state == "fixed"],
         flaws_open=[f for f, state in outcome["flaws"].items() if state == "open"],
+        bench=figures(target) if figures else None,
     )
 
 
@@ -194,7 +201,7 @@ def new(drill_name: str, target: str | None = None, *, folder: Path = SCORECARDS
         {
             "date": today,
             "target": target,
-            "measured": measured.model_dump(),
+            "measured": measured.model_dump(exclude_none=True),
         },
         sort_keys=False,
     )
