@@ -47,6 +47,7 @@ EXTRA_SQL = {"D2-F9": (budgets.PUBLISHERS, budgets.EVERYTHING)}
 
 def measure(sizes: list[int], repeat: int) -> list[dict]:
     """For each size and endpoint: queries, rows, a digest of the JSON and the median time."""
+    from django.db import reset_queries
     from rest_framework.test import APIClient
 
     from drillkit.queries import capture
@@ -57,6 +58,7 @@ def measure(sizes: list[int], repeat: int) -> list[dict]:
         catalogue.create(catalogue.plan(size))
         for path in budgets.ENDPOINTS:
             url = path.format(n=size)
+            reset_queries()  # as every request does; capture() keeps the log from emptying
             with capture() as log:
                 response = client.get(url)
             if response.status_code != 200:
@@ -100,6 +102,19 @@ def payloads() -> dict[str, object]:
 
     catalogue.create(catalogue.plan(catalogue.PAYLOAD_SIZE))
     return {path: APIClient().get(path).json() for path in catalogue.PAYLOAD_REQUESTS}
+
+
+def scorecard_figures(target: str) -> dict[str, int | float]:
+    """Figures `nox -s scorecard -- new drill2` records: each endpoint's query count at
+    N=100 on the learner's copy, and the book list's median time."""
+    copy = resolve_target(get_drill("drill2"), target)
+    rows = run_in_target(copy, measure, sizes=[100], repeat=3)
+    figures: dict[str, int | float] = {
+        f"queries {_endpoint(row['path'])} N=100": row["queries"] for row in rows
+    }
+    books = next(row for row in rows if row["path"] == budgets.BOOKS)
+    figures["ms /api/books/ N=100"] = round(books["seconds"] * 1000, 1)
+    return figures
 
 
 # -- the report ---------------------------------------------------------------------------
@@ -187,7 +202,9 @@ def verdicts(base: dict, solution: dict, base_label: str, postgres: bool) -> lis
             f"from {worst[1]:,.1f}x ({_endpoint(solution[worst[0]]['path'])}) to "
             f"{best[1]:,.1f}x ({_endpoint(solution[best[0]]['path'])})."
         )
-    differ = sorted({_endpoint(base[k]["path"]) for k in base if base[k]["digest"] != solution[k]["digest"]})
+    differ = sorted(
+        {_endpoint(base[k]["path"]) for k in base if base[k]["digest"] != solution[k]["digest"]}
+    )
     if differ:
         lines.append(
             f"The {base_label} answers differently from the solution on {', '.join(differ)}: "
@@ -207,7 +224,7 @@ def sql_files(starter: dict[str, list[str]], solution: dict[str, list[str]]) -> 
     """results/sql/<flaw>.<target>.sql: the queries each flaw is about, grouped."""
     import sqlparse
 
-    from drillkit.queries import QueryLog, Query
+    from drillkit.queries import Query, QueryLog
 
     where = {}
     for row in budgets.BUDGETS:
@@ -247,8 +264,12 @@ def sql_files(starter: dict[str, list[str]], solution: dict[str, list[str]]) -> 
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nox -s bench -- drill2", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--target", default="starter", help="starter (default) or your copy's folder")
+    parser = argparse.ArgumentParser(
+        prog="nox -s bench -- drill2", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--target", default="starter", help="starter (default) or your copy's folder"
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), metavar="N")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per request (median)")
     mode = parser.add_mutually_exclusive_group()
@@ -267,7 +288,9 @@ def main(argv: list[str]) -> int:
     base = resolve_target(drill, options.target)
     solution = resolve_target(drill, "solution")
     if (options.write or options.check) and not base.is_starter:
-        raise DrillError("--write and --check compare the starter with the solution; drop --target.")
+        raise DrillError(
+            "--write and --check compare the starter with the solution; drop --target."
+        )
     if options.check:
         return check(base, solution)
     backend = describe(database_url())
@@ -301,13 +324,20 @@ def write(base_rows, solution_rows, report, notes, options) -> None:
         "repeat": options.repeat,
         "sizes": options.sizes,
     }
-    data = {"meta": meta, "starter": list(base_rows.values()), "solution": list(solution_rows.values())}
+    data = {
+        "meta": meta,
+        "starter": list(base_rows.values()),
+        "solution": list(solution_rows.values()),
+    }
     (RESULTS / f"bench-{backend}.json").write_text(json.dumps(data, indent=1) + "\n")
     (RESULTS / f"bench-{backend}.md").write_text(
         f"Measured on {meta['database']} with Python {meta['python']}, Django "
         f"{meta['django']}, DRF {meta['djangorestframework']}: median of {options.repeat} "
-        "runs, milliseconds per request.\n\n" + report + "\n\n"
-        + "\n".join(f"- {line}" for line in notes) + "\n"
+        "runs, milliseconds per request.\n\n"
+        + report
+        + "\n\n"
+        + "\n".join(f"- {line}" for line in notes)
+        + "\n"
     )
     written = [RESULTS / f"bench-{backend}.json", RESULTS / f"bench-{backend}.md"]
     if backend == "sqlite":  # the SQL on the page, and the payloads, come from SQLite
@@ -352,12 +382,19 @@ def check(starter, solution) -> int:
         now = _keyed(run_in_target(target, measure, sizes=sizes, repeat=0))
         for row in saved[label]:
             fresh = now.get(f"{row['path']}@{row['size']}")
-            if fresh is None or (fresh["queries"], fresh["digest"]) != (row["queries"], row["digest"]):
+            if fresh is None or (fresh["queries"], fresh["digest"]) != (
+                row["queries"],
+                row["digest"],
+            ):
                 problems.append(
                     f"{label} {_endpoint(row['path'])} N={row['size']}: the committed table "
                     f"says {row['queries']} queries, now "
                     f"{fresh['queries'] if fresh else 'not measured'}"
-                    + ("" if fresh is None or fresh["digest"] == row["digest"] else " (and the JSON changed)")
+                    + (
+                        ""
+                        if fresh is None or fresh["digest"] == row["digest"]
+                        else " (and the JSON changed)"
+                    )
                 )
     if backend == "sqlite":
         for name, text in _generated().items():

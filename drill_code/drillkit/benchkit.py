@@ -117,25 +117,25 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
     cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     numeric = [
-        all(_is_number(row[i]) for row in cells[1:]) and len(cells) > 1
-        for i in range(len(headers))
+        all(_is_number(row[i]) for row in cells[1:]) and len(cells) > 1 for i in range(len(headers))
     ]
+
+    columns = list(zip(widths, numeric, strict=True))
 
     def line(row):
         padded = (
-            c.rjust(w) if num else c.ljust(w) for c, w, num in zip(row, widths, numeric, strict=True)
+            c.rjust(w) if num else c.ljust(w) for c, (w, num) in zip(row, columns, strict=True)
         )
         return "| " + " | ".join(padded) + " |"
 
-    rule = "|" + "|".join(
-        "-" * (w + 1) + ":" if num else "-" * (w + 2) for w, num in zip(widths, numeric, strict=True)
-    ) + "|"
+    rule = "|" + "|".join("-" * (w + 1) + ":" if num else "-" * (w + 2) for w, num in columns)
+    rule += "|"
     return "\n".join([line(cells[0]), rule, *(line(row) for row in cells[1:])])
 
 
 def _is_number(text: str) -> bool:
     try:
-        float(text.rstrip("x×%").replace(",", ""))
+        float(text.rstrip("x%").replace(",", ""))
     except ValueError:
         return False
     return True

@@ -47,7 +47,7 @@ def indent(text: str, prefix: str = TAB) -> str:
 def code_block(path: Path, region: str | None = None, title: str | None = None) -> str:
     """A fenced block whose body is a snippets include: the build fails if the file or
     region is missing, and check_site.py compares the rendered text with the file."""
-    lang = {".py": "python", ".yml": "yaml", ".toml": "toml", ".md": "markdown"}.get(
+    lang = {".py": "python", ".yml": "yaml", ".toml": "toml", ".md": "markdown", ".sql": "sql"}.get(
         path.suffix, "text"
     )
     source = shown(path) + (f":{region}" if region else "")

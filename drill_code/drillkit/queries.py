@@ -170,10 +170,19 @@ def capture(using: str = DEFAULT_DB_ALIAS) -> Iterator[QueryLog]:
     """Record the queries run on `using` inside the block; the log fills in at its end.
 
     Works with DEBUG=False: CaptureQueriesContext forces the debug cursor for the block.
+    Django keeps at most `queries_limit` (9000) queries in its log and empties it when a
+    request starts, but not during a capture; a capture that fills the log would count
+    wrong, so it raises instead. Call django.db.reset_queries() between large captures.
     """
+    connection = connections[using]
     log = QueryLog()
-    with CaptureQueriesContext(connections[using]) as context:
+    with CaptureQueriesContext(connection) as context:
         yield log
+    if len(connection.queries_log) >= connection.queries_limit:
+        raise RuntimeError(
+            f"Django's query log is full ({connection.queries_limit} queries), so the count "
+            "of this block cannot be trusted. Call django.db.reset_queries() before it."
+        )
     log._queries = [Query(entry["sql"]) for entry in context.captured_queries]
 
 

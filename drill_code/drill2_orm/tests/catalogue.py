@@ -48,7 +48,9 @@ class Plan:
 
     def book_counts(self) -> dict[int, int]:
         """publisher id -> number of its books."""
-        return {p["id"]: sum(b["publisher_id"] == p["id"] for b in self.books) for p in self.publishers}
+        return {
+            p["id"]: sum(b["publisher_id"] == p["id"] for b in self.books) for p in self.publishers
+        }
 
     def published_review_counts(self) -> dict[int, int]:
         """publisher id -> number of published reviews of its books."""
@@ -65,8 +67,11 @@ def plan(n: int) -> Plan:
     n_publishers, n_authors = max(2, n // 10), max(3, n // 2)
     for p in range(n_publishers):
         catalogue.publishers.append(
-            {"id": p + 1, "name": f"{_LAST[p % 7]} & {_FIRST[p % 9]} Press {p + 1}",
-             "country": _COUNTRIES[p % 7]}
+            {
+                "id": p + 1,
+                "name": f"{_LAST[p % 7]} & {_FIRST[p % 9]} Press {p + 1}",
+                "country": _COUNTRIES[p % 7],
+            }
         )
     for a in range(n_authors):
         catalogue.authors.append({"id": a + 1, "name": f"{_FIRST[a % 9]} {_LAST[(a // 9) % 7]}"})

@@ -77,6 +77,8 @@ def test_publisher_counts_match_the_catalogue(make_catalogue, get_json):
             f"reviews, but the API says {publisher['book_count']} books and "
             f"{publisher['review_count']} reviews"
         )
+
+
 # --8<-- [end:fan-out]
 
 
@@ -108,7 +110,9 @@ def test_blurb_is_the_start_of_the_description(make_catalogue, get_json):
 
 def test_top_rated_is_ordered_by_average_published_rating(make_catalogue, get_json):
     make_catalogue(20)
-    ratings = [b["average_rating"] for b in get_json("/api/books/top-rated/?page_size=20")["results"]]
+    ratings = [
+        b["average_rating"] for b in get_json("/api/books/top-rated/?page_size=20")["results"]
+    ]
     assert ratings, "some books have published reviews"
     assert ratings == sorted(ratings, key=float, reverse=True)
 

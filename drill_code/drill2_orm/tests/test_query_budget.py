@@ -42,6 +42,5 @@ def test_query_count_does_not_grow_with_the_page(row: Budget, queries_for):
     assert with_large == with_small, (
         f"GET {row.path.split('?')[0]} ran {with_small} queries for {row.loads} with {SMALL} "
         f"books and {with_large} with {LARGE}: the count must be the same for any page size."
-        "\n\n"
-        + large.report(f"The queries with {LARGE} books")
+        "\n\n" + large.report(f"The queries with {LARGE} books")
     )

@@ -1,4 +1,4 @@
--- GET /api/books/?page_size=3 on the starter, with 3 books: 3 queries for every book's publisher: joined, so no query.
+-- GET /api/books/?page_size=3 on the starter, with 3 books: 3 queries for every book's publisher: joined, no query.
 
 -- Run 3 times, with different parameters (similar queries); the first one:
 SELECT "bookstore_publisher"."id",

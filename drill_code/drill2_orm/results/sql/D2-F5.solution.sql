@@ -1,4 +1,4 @@
--- GET /api/books/?page_size=3 on the solution, with 3 books: 2 queries for a COUNT for the paginator, then the page of books.
+-- GET /api/books/?page_size=3 on the solution, with 3 books: 2 queries for a COUNT for the paginator, then the books.
 
 SELECT COUNT(*) AS "__count"
 FROM "bookstore_book";

@@ -1,11 +1,4 @@
--- GET /api/books/?page_size=3 on the starter, with 3 books: 5 queries for a COUNT for the paginator, then the page of books.
-
--- Run 3 times, with different parameters (similar queries); the first one:
-SELECT "bookstore_book"."id",
-       "bookstore_book"."description"
-FROM "bookstore_book"
-WHERE "bookstore_book"."id" = 2
-LIMIT 21;
+-- GET /api/books/?page_size=3 on the starter, with 3 books: 5 queries for a COUNT for the paginator, then the books.
 
 SELECT COUNT(*) AS "__count"
 FROM "bookstore_book";
@@ -20,3 +13,10 @@ FROM "bookstore_book"
 ORDER BY "bookstore_book"."title" ASC,
          "bookstore_book"."id" ASC
 LIMIT 3;
+
+-- Run 3 times, with different parameters (similar queries); the first one:
+SELECT "bookstore_book"."id",
+       "bookstore_book"."description"
+FROM "bookstore_book"
+WHERE "bookstore_book"."id" = 2
+LIMIT 21;

@@ -1,4 +1,4 @@
--- GET /api/authors/?page_size=3 on the solution, with 3 books: 2 queries for a COUNT, then authors with their book counts.
+-- GET /api/authors/?page_size=3 on the solution, with 3 books: 2 queries for a COUNT, then authors and book counts.
 
 SELECT COUNT(*)
 FROM

@@ -1,4 +1,4 @@
--- GET /api/reviews/?page_size=3 on the solution, with 3 books: 2 queries for a COUNT, then reviews with book and publisher.
+-- GET /api/reviews/?page_size=3 on the solution, with 3 books: 2 queries for a COUNT, then reviews, books, publishers.
 
 SELECT COUNT(*) AS "__count"
 FROM "bookstore_review"

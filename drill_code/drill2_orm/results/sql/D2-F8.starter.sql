@@ -1,4 +1,21 @@
--- GET /api/reviews/?page_size=3 on the starter, with 3 books: 6 queries for a COUNT, then reviews with book and publisher.
+-- GET /api/reviews/?page_size=3 on the starter, with 3 books: 6 queries for a COUNT, then reviews, books, publishers.
+
+SELECT COUNT(*) AS "__count"
+FROM "bookstore_review"
+WHERE "bookstore_review"."is_published";
+
+SELECT "bookstore_review"."id",
+       "bookstore_review"."book_id",
+       "bookstore_review"."rating",
+       "bookstore_review"."title",
+       "bookstore_review"."body",
+       "bookstore_review"."is_published",
+       "bookstore_review"."created_at"
+FROM "bookstore_review"
+WHERE "bookstore_review"."is_published"
+ORDER BY "bookstore_review"."created_at" DESC,
+         "bookstore_review"."id" DESC
+LIMIT 2;
 
 -- Run 2 times, with different parameters (similar queries); the first one:
 SELECT "bookstore_book"."id",
@@ -19,20 +36,3 @@ SELECT "bookstore_publisher"."id",
 FROM "bookstore_publisher"
 WHERE "bookstore_publisher"."id" = 1
 LIMIT 21;
-
-SELECT COUNT(*) AS "__count"
-FROM "bookstore_review"
-WHERE "bookstore_review"."is_published";
-
-SELECT "bookstore_review"."id",
-       "bookstore_review"."book_id",
-       "bookstore_review"."rating",
-       "bookstore_review"."title",
-       "bookstore_review"."body",
-       "bookstore_review"."is_published",
-       "bookstore_review"."created_at"
-FROM "bookstore_review"
-WHERE "bookstore_review"."is_published"
-ORDER BY "bookstore_review"."created_at" DESC,
-         "bookstore_review"."id" DESC
-LIMIT 2;

@@ -23,3 +23,7 @@ GROUP BY "bookstore_publisher"."id",
 ORDER BY "bookstore_publisher"."name" ASC,
          "bookstore_publisher"."id" ASC
 LIMIT 2;
+
+-- The answer:
+--   Lindqvist & Brian Press 2: book_count 1, review_count 1
+--   Okafor & Ada Press 1: book_count 3, review_count 1

@@ -28,8 +28,11 @@ class BookSerializer(serializers.ModelSerializer):
     fetch everything for the page in a fixed number of queries."""
 
     publisher = PublisherSummarySerializer(read_only=True)  # select_related("publisher")
-    authors = AuthorSummarySerializer(many=True, read_only=True)  # prefetch_related("authors")
-    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
+    # Lists filled by Prefetch(..., to_attr=...) in the view: one query each per page.
+    authors = AuthorSummarySerializer(many=True, read_only=True, source="author_list")
+    tags = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="slug", source="tag_list"
+    )
     # Computed by the database (annotate(blurb=Left(...))), so the long description column
     # can stay deferred without a query per book to fetch it.
     blurb = serializers.CharField(read_only=True)

@@ -34,9 +34,12 @@ class BookViewSet(viewsets.ReadOnlyModelViewSet):
             # A forward foreign key: one JOIN in the main query, no query per book.
             Book.objects.select_related("publisher")
             .prefetch_related(
-                # To-many relations: one extra query each for the whole page.
-                "authors",
-                "tags",
+                # To-many relations: one extra query each for the whole page. A plain
+                # prefetch_related("authors") meets the same query budget; to_attr stores
+                # a plain list instead of building a manager and a queryset per book to
+                # hold the cache, which is a third of the Python time at 1000 books.
+                Prefetch("authors", to_attr="author_list"),
+                Prefetch("tags", to_attr="tag_list"),
                 # prefetch_related("reviews") caches book.reviews.all(), but a .filter()
                 # or .order_by() on it is a new query per book. A Prefetch with its own
                 # queryset filters and orders in that one query, and to_attr stores the
