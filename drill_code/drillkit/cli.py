@@ -3,6 +3,7 @@
     test DRILL [--target solution|starter|PATH] [--expect-flaws] [PYTEST ARGS...]
     collect DRILL --json FILE     which tests catch which flaw (for the docs)
     bench DRILL [ARGS...]         the drill's benchmark: main(ARGS) in its bench.py
+    check-site SITE               the built handbook shows exactly drill_code's files
 
 Problems with the learner's input or machine are printed as one paragraph, with no
 traceback, and exit with status 2.
@@ -42,7 +43,21 @@ def _parser() -> argparse.ArgumentParser:
     collect.add_argument("--json", required=True, type=Path)
     bench = commands.add_parser("bench", help="run a drill's benchmark (its bench.py)")
     bench.add_argument("drill")
+    check = commands.add_parser("check-site", help="compare the built site's code with files")
+    check.add_argument("site", type=Path)
     return parser
+
+
+def _check_site(site: Path) -> int:
+    from drillkit.check_site import check_site
+
+    checked, problems = check_site(site)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if not checked:
+        raise DrillError(f"{site} shows no code blocks from drill_code/: is it the handbook?")
+    print(f"{checked} code blocks in {site} match their files in drill_code/.")
+    return 1 if problems else 0
 
 
 def _run_bench(drill, args: list[str]) -> int:
@@ -71,6 +86,8 @@ def _run_pytest(target: Target, args: list[str], *, expect_flaws: bool = False):
 def main(argv: list[str] | None = None) -> int:
     options, pytest_args = _parser().parse_known_args(argv)
     try:
+        if options.command == "check-site":
+            return _check_site(options.site)
         drill = get_drill(options.drill)
         if options.command == "bench":
             return _run_bench(drill, pytest_args)
@@ -79,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             if options.expect_flaws and not target.is_starter:
                 raise DrillError(
                     "--expect-flaws proves that the starter's planted flaws are caught; use "
-                    f"it with --target starter. To check your own copy, run without it."
+                    "it with --target starter. To check your own copy, run without it."
                 )
             activate(target)
             return _run_pytest(target, pytest_args, expect_flaws=options.expect_flaws)[0]
@@ -88,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         code, plugin = _run_pytest(target, ["--collect-only", "-q", *pytest_args])
         if code != 0:
             return code
-        options.json.write_text(json.dumps(plugin.collected, indent=2, sort_keys=True))
+        collection = {"tests": plugin.collected_count, "flaws": plugin.collected}
+        options.json.write_text(json.dumps(collection, indent=2, sort_keys=True))
         return 0
     except DrillError as problem:
         print(f"\n{problem}\n", file=sys.stderr)

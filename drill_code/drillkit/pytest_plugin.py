@@ -38,6 +38,7 @@ class DrillPlugin:
         # flaw id -> for each of its tests that ran, whether that test saw the flaw
         self.seen: dict[str, list[bool]] = defaultdict(list)
         self.collected: dict[str, list[str]] = defaultdict(list)
+        self.collected_count = 0
 
     # -- collection ------------------------------------------------------------------
 
@@ -76,6 +77,7 @@ class DrillPlugin:
     @pytest.hookimpl(tryfirst=True)  # before -k/-m deselect, so the check sees every test
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         listed = {flaw.id for flaw in self.drill.flaws}
+        self.collected_count = len(items)
         for item in items:
             for flaw_id in flaw_ids(item):
                 if flaw_id not in listed:
@@ -108,16 +110,17 @@ class DrillPlugin:
         if not ids or (report.when != "call" and not report.failed):
             return report
         flaws = [self.drill.flaw(flaw_id) for flaw_id in ids]
-        if self.expect_flaws:
-            # The strict xfail turned "failed with an assertion" into an expected failure.
-            seen = hasattr(report, "wasxfail")
-        else:
-            seen = report.failed
+        # Under expect_flaws the strict xfail turns "failed with an assertion" into xfailed.
+        seen = hasattr(report, "wasxfail") if self.expect_flaws else report.failed
         if self.expect_flaws and report.failed:
             # A strict xfail that passed, or failed with something other than an assertion:
             # either way the test does not prove the flaw is there.
-            self._explain(report, flaws, "is planted in the starter, but this test did not "
-                          "fail with an assertion, so it does not catch it")
+            self._explain(
+                report,
+                flaws,
+                "is planted in the starter, but this test did not "
+                "fail with an assertion, so it does not catch it",
+            )
         elif report.failed:
             self._explain(report, flaws, "is still present")
         for flaw in flaws:
