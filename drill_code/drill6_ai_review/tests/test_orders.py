@@ -166,7 +166,8 @@ def test_the_list_is_paginated(as_alice, alice):
         Order(owner=alice, reference=f"PO-{n:04}") for n in range(PAGE_SIZE + 10)
     )
     data = as_alice.get(ORDERS).json()
-    assert isinstance(data, dict) and data.get("next"), (
+    next_page = data.get("next") if isinstance(data, dict) else None
+    assert next_page, (
         f"GET {ORDERS} returned all {len(items(data))} orders at once: pages of at most "
         f"{PAGE_SIZE}, with a link to the next page"
     )

@@ -4,10 +4,10 @@ import hmac
 import requests
 import yaml
 from django.conf import settings
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
 from django.views import View
-from django.contrib.auth.mixins import LoginRequiredMixin
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
