@@ -75,17 +75,26 @@ def bench(session: nox.Session) -> None:
     drillkit(session, "bench", *session.posargs)
 
 
+@nox.session(python=PYTHON, default=False)
+def scorecard(session: nox.Session) -> None:
+    """Self-audits: `-- new drill4 [--target PATH]`, `-- check [FILES]`, `-- report`."""
+    install(session, "drills", "scorecards")
+    if not session.posargs:
+        session.error("Say what to do: `-- new drill4`, `-- check [FILES]` or `-- report`")
+    drillkit(session, "scorecard", *session.posargs)
+
+
 @nox.session(python=PYTHON)
 def harness(session: nox.Session) -> None:
     """The drill harness's own tests: targets, flaw bookkeeping, messages for bad input."""
-    install(session, "drills", "docs")
+    install(session, "drills", "docs", "scorecards")
     session.run("pytest", "drill_code/drillkit/tests", *session.posargs, env=HARNESS_ENV)
 
 
 @nox.session(python=PYTHON)
 def docs(session: nox.Session) -> None:
     """Build the handbook strictly into site/ and check its code matches drill_code/."""
-    install(session, "docs", "drills")
+    install(session, "docs", "drills", "scorecards")
     session.run("mkdocs", "build", "--strict", env=DOCS_ENV)
     drillkit(session, "check-site", "site")
 
@@ -93,7 +102,7 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def serve(session: nox.Session) -> None:
     """Serve the handbook with live reload at http://127.0.0.1:8000."""
-    install(session, "docs", "drills")
+    install(session, "docs", "drills", "scorecards")
     session.run("mkdocs", "serve", "--dev-addr", "127.0.0.1:8000", env=DOCS_ENV)
 
 

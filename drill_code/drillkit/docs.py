@@ -8,6 +8,7 @@ the built pages show exactly the files' text.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -292,6 +293,48 @@ def define_env(env) -> None:
             )
         ]
         return f'```text title="$ {command}   (exit code {code})"\n' + "\n".join(lines) + "\n```"
+
+    @env.macro
+    def scorecard_view(path: str) -> str:
+        """A filled scorecard as a table: criterion, score, evidence."""
+        from drillkit.scorecards import load
+
+        card, problems = load(PROJECT_ROOT / path)
+        if problems:
+            raise ValueError("\n".join(problems))
+        rows = [
+            f"**{card.drill}**, scored on {card.date}. Flaws fixed in the learner's copy: "
+            f"{len(card.measured.flaws_fixed)} of "
+            f"{len(card.measured.flaws_fixed) + len(card.measured.flaws_open)}.",
+            "",
+            "| Criterion | Checklist item | Score | Evidence |",
+            "|---|---|---|---|",
+        ]
+        for c in card.criteria:
+            rows.append(
+                f"| {c.title} | {c.checklist} | {c.score} | {' '.join(c.evidence.split())} |"
+            )
+        return "\n".join([*rows, "", f"*Notes:* {card.notes}"])
+
+    @env.macro
+    def scorecard_report(folder: str) -> str:
+        """`nox -s scorecard -- report` for a folder: the table and the chart, inline."""
+        from drillkit import scorecards
+
+        files = scorecards.filled_scorecards(PROJECT_ROOT / folder)
+        table = scorecards.report_table(scorecards.report_rows(files))
+        digest = hashlib.sha256(Path(scorecards.__file__).read_bytes())
+        for path in files:
+            digest.update(path.read_bytes())
+        chart_file = CACHE / f"report-{digest.hexdigest()[:16]}.svg"
+        if not chart_file.exists():  # matplotlib is slow to start; reuse an unchanged chart
+            scorecards.report_chart(files, chart_file)
+        chart = chart_file.read_bytes()
+        # A data URI keeps the chart inside the page: no generated file in docs/, and
+        # Markdown never touches the SVG's markup.
+        source = "data:image/svg+xml;base64," + base64.b64encode(chart).decode()
+        alt = "Line chart of self-audit scores over time for each checklist item"
+        return f'{table}\n\n<figure><img src="{source}" alt="{alt}"></figure>'
 
     @env.macro
     def drills_table() -> str:

@@ -14,8 +14,10 @@ The plugin then
 
 from __future__ import annotations
 
+import json
 import os
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 
@@ -31,8 +33,12 @@ def flaw_ids(item: pytest.Item) -> list[str]:
 
 
 class DrillPlugin:
-    def __init__(self, target: Target, *, expect_flaws: bool = False) -> None:
+    def __init__(
+        self, target: Target, *, expect_flaws: bool = False, flaw_report: Path | None = None
+    ) -> None:
         self.target = target
+        self.flaw_report = flaw_report  # where to write the outcome as JSON, for scorecards
+        self.passed = self.failed = 0
         self.drill = target.drill
         self.expect_flaws = expect_flaws
         # flaw id -> for each of its tests that ran, whether that test saw the flaw
@@ -106,6 +112,10 @@ class DrillPlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report: pytest.TestReport = yield
+        if report.failed:
+            self.failed += 1
+        elif report.when == "call" and report.passed:
+            self.passed += 1
         ids = flaw_ids(item)
         if not ids or (report.when != "call" and not report.failed):
             return report
@@ -144,6 +154,19 @@ class DrillPlugin:
             crash.message = f"[{names}] {crash.message}"
 
     # -- summary ---------------------------------------------------------------------
+
+    def flaw_states(self) -> dict[str, str]:
+        """Each listed flaw as "fixed", "open" or "not run", in drill.toml order."""
+        states = {}
+        for flaw in self.drill.flaws:
+            seen = self.seen.get(flaw.id)
+            states[flaw.id] = "not run" if not seen else "open" if any(seen) else "fixed"
+        return states
+
+    def pytest_sessionfinish(self) -> None:
+        if self.flaw_report is not None:
+            outcome = {"passed": self.passed, "failed": self.failed, "flaws": self.flaw_states()}
+            self.flaw_report.write_text(json.dumps(outcome, indent=2))
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if not self.seen:
