@@ -66,6 +66,15 @@ def starters(session: nox.Session) -> None:
         drillkit(session, "test", name, "--target", "starter", "--expect-flaws")
 
 
+@nox.session(python=PYTHON)
+def results(session: nox.Session) -> None:
+    """Rerun every drill's benchmark in --check mode: committed results must still hold."""
+    install(session, "drills")
+    for drill in all_drills():
+        if drill.bench.is_file():
+            drillkit(session, "bench", drill.name, "--check")
+
+
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
     """A drill's benchmark, e.g. `nox -s bench -- drill2`; set DATABASE_URL for PostgreSQL."""
