@@ -72,6 +72,15 @@ def bench(session: nox.Session) -> None:
     drillkit(session, "bench", *session.posargs)
 
 
+@nox.session(python=PYTHON, default=False)
+def audit(session: nox.Session) -> None:
+    """A drill's audit report, e.g. `nox -s audit -- drill1 [--target PATH] [--check]`."""
+    install(session, "drills")
+    if not session.posargs:
+        session.error("Name the drill to audit, e.g. `nox -s audit -- drill1`")
+    drillkit(session, "audit", *session.posargs)
+
+
 @nox.session(python=PYTHON)
 def harness(session: nox.Session) -> None:
     """The drill harness's own tests: targets, flaw bookkeeping, messages for bad input."""

@@ -3,6 +3,7 @@
     test DRILL [--target solution|starter|PATH] [--expect-flaws] [PYTEST ARGS...]
     collect DRILL --json FILE     which tests catch which flaw (for the docs)
     bench DRILL [ARGS...]         the drill's benchmark: main(ARGS) in its bench.py
+    audit DRILL [ARGS...]         the drill's audit: main(ARGS) in its audit.py
 
 Problems with the learner's input or machine are printed as one paragraph, with no
 traceback, and exit with status 2.
@@ -42,17 +43,26 @@ def _parser() -> argparse.ArgumentParser:
     collect.add_argument("--json", required=True, type=Path)
     bench = commands.add_parser("bench", help="run a drill's benchmark (its bench.py)")
     bench.add_argument("drill")
+    audit = commands.add_parser("audit", help="run a drill's audit (its audit.py)")
+    audit.add_argument("drill")
     return parser
 
 
-def _run_bench(drill, args: list[str]) -> int:
-    if not drill.bench.is_file():
-        with_bench = [d.name for d in all_drills() if d.bench.is_file()]
+# The scripts a drill may ship, run by `python -m drillkit <command> DRILL [ARGS...]`.
+SCRIPTS = {"bench": "benchmark", "audit": "audit"}
+
+
+def _run_script(drill, command: str, args: list[str]) -> int:
+    script = drill.folder / f"{command}.py"
+    if not script.is_file():
+        having = [d.name for d in all_drills() if (d.folder / f"{command}.py").is_file()]
         raise DrillError(
-            f"{drill.name} has no benchmark. Drills with one: {', '.join(with_bench) or 'none'}."
+            f"{drill.name} has no {SCRIPTS[command]}. Drills with one: "
+            f"{', '.join(having) or 'none'}."
         )
-    spec = importlib.util.spec_from_file_location(f"{drill.name}_bench", drill.bench)
+    spec = importlib.util.spec_from_file_location(f"{drill.name}_{command}", script)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses and pickling look the module up by name
     spec.loader.exec_module(module)
     return int(module.main(args) or 0)
 
@@ -72,8 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     options, pytest_args = _parser().parse_known_args(argv)
     try:
         drill = get_drill(options.drill)
-        if options.command == "bench":
-            return _run_bench(drill, pytest_args)
+        if options.command in SCRIPTS:
+            return _run_script(drill, options.command, pytest_args)
         if options.command == "test":
             target = resolve_target(drill, options.target)
             if options.expect_flaws and not target.is_starter:
