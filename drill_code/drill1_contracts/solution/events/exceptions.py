@@ -6,13 +6,20 @@ A client then needs three parsers. This handler keeps DRF's status codes and mes
 only changes the shape. https://www.django-rest-framework.org/api-guide/exceptions/#custom-exception-handling
 """
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
 from drf_spectacular.openapi import AutoSchema
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
 def exception_handler(exc, context):
+    # DRF answers Django's own Http404 and PermissionDenied too; give them DRF's codes.
+    if isinstance(exc, Http404):
+        exc = NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:  # not an API exception: let Django answer 500
         return None

@@ -1,5 +1,6 @@
 from django.db.models import Count
 from rest_framework import generics, mixins, viewsets
+from rest_framework.permissions import IsAuthenticated
 
 from events.models import Event, Ticket
 from events.permissions import IsOrganizerOrReadOnly
@@ -14,11 +15,11 @@ class EventViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = EventSerializer
-    permission_classes = [IsOrganizerOrReadOnly]
+    permission_classes = [IsAuthenticated, IsOrganizerOrReadOnly]
     http_method_names = ["get", "post", "patch"]
 
     def get_queryset(self):
-        events = Event.objects.select_related("organizer")
+        events = Event.objects.select_related("organizer").order_by("starts_at", "id")
         if self.action == "list":
             events = events.annotate(tickets_sold=Count("tickets"))
         return events
