@@ -27,7 +27,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -260,9 +259,7 @@ class Auditor:
             where = f"{prefix}.{prop}" if prefix else prop
             if prop not in theirs:
                 code_says = "missing" if direction == "response" else "not accepted"
-                self._add(
-                    label, part, where, describe(ours[prop], self.c), code_says, BREAKING
-                )
+                self._add(label, part, where, describe(ours[prop], self.c), code_says, BREAKING)
             elif prop not in ours:
                 sent = "sent" if direction == "response" else "writable"
                 contract_says = "not in the contract"

@@ -52,17 +52,20 @@ TOO_LONG_TITLE = "x" * 121
 # --8<-- [start:edge-cases]
 EDGE_CASES = [
     # (what is wrong,              the body sent,                               field)
-    ("title missing",             {k: v for k, v in VALID_EVENT.items() if k != "title"}, "title"),
-    ("title null",                {**VALID_EVENT, "title": None},             "title"),
-    ("title empty",               {**VALID_EVENT, "title": ""},               "title"),
+    ("title missing", {k: v for k, v in VALID_EVENT.items() if k != "title"}, "title"),
+    ("title null", {**VALID_EVENT, "title": None}, "title"),
+    ("title empty", {**VALID_EVENT, "title": ""}, "title"),
     pytest.param(
-     "title of 121 characters",   {**VALID_EVENT, "title": TOO_LONG_TITLE},   "title",
-     marks=pytest.mark.flaw("D1-F6")),
-    ("capacity a word",           {**VALID_EVENT, "capacity": "many"},        "capacity"),
-    ("capacity zero",             {**VALID_EVENT, "capacity": 0},             "capacity"),
-    ("capacity null",             {**VALID_EVENT, "capacity": None},          "capacity"),
-    ("status not in the enum",    {**VALID_EVENT, "status": "postponed"},     "status"),
-    ("starts_at not a date",      {**VALID_EVENT, "starts_at": "next Friday"}, "starts_at"),
+        "title of 121 characters",
+        {**VALID_EVENT, "title": TOO_LONG_TITLE},
+        "title",
+        marks=pytest.mark.flaw("D1-F6"),
+    ),
+    ("capacity a word", {**VALID_EVENT, "capacity": "many"}, "capacity"),
+    ("capacity zero", {**VALID_EVENT, "capacity": 0}, "capacity"),
+    ("capacity null", {**VALID_EVENT, "capacity": None}, "capacity"),
+    ("status not in the enum", {**VALID_EVENT, "status": "postponed"}, "status"),
+    ("starts_at not a date", {**VALID_EVENT, "starts_at": "next Friday"}, "starts_at"),
 ]
 # --8<-- [end:edge-cases]
 
@@ -82,7 +85,9 @@ def test_an_invalid_event_is_refused_with_a_400_naming_the_field(problem, body, 
 
 @pytest.mark.flaw("D1-F6")
 def test_a_title_of_121_characters_is_refused_on_update(api, event):
-    response = api.patch(f"/api/events/{event.pk}/", {"title": TOO_LONG_TITLE}, invalid_request=True)
+    response = api.patch(
+        f"/api/events/{event.pk}/", {"title": TOO_LONG_TITLE}, invalid_request=True
+    )
     assert response.status_code == 400, "the contract caps titles at 120 characters"
 
 
@@ -96,7 +101,9 @@ def test_a_title_of_121_characters_is_refused_on_update(api, event):
     ],
 )
 def test_an_invalid_booking_is_refused_with_a_400(problem, body, client_for, guest, event):
-    response = client_for(guest).post(f"/api/events/{event.pk}/tickets/", body, invalid_request=True)
+    response = client_for(guest).post(
+        f"/api/events/{event.pk}/tickets/", body, invalid_request=True
+    )
     assert response.status_code == 400, f"{problem}: expected 400, got {response.status_code}"
     assert not event.tickets.exists()
 

@@ -130,8 +130,11 @@ def test_events_are_listed_soonest_first(api, organizer):
 
     for title, day in (("Later", 20), ("Sooner", 10)):
         Event.objects.create(
-            organizer=organizer, title=title, starts_at=f"2026-07-{day}T10:00:00Z",
-            capacity=10, price="1.00",
+            organizer=organizer,
+            title=title,
+            starts_at=f"2026-07-{day}T10:00:00Z",
+            capacity=10,
+            price="1.00",
         )
     body = api.get("/api/events/").body
     results = body["results"] if isinstance(body, dict) else body
@@ -144,14 +147,46 @@ def test_events_are_listed_soonest_first(api, organizer):
 @pytest.mark.parametrize(
     ("who", "method", "path", "body", "status", "code"),
     [
-        pytest.param(None, "GET", "/api/events/", None, 401, "not_authenticated",
-                     marks=pytest.mark.flaw("D1-F10"), id="no credentials"),
-        pytest.param("organizer", "GET", "/api/events/999999/", None, 404, "not_found",
-                     marks=pytest.mark.flaw("D1-F10"), id="no such event"),
-        pytest.param("guest", "PATCH", "/api/events/{id}/", {"title": "Mine"}, 403,
-                     "permission_denied", marks=pytest.mark.flaw("D1-F10"), id="not yours"),
-        pytest.param("organizer", "POST", "/api/events/", {"title": ""}, 400, "invalid",
-                     marks=pytest.mark.flaw("D1-F10"), id="invalid body"),
+        pytest.param(
+            None,
+            "GET",
+            "/api/events/",
+            None,
+            401,
+            "not_authenticated",
+            marks=pytest.mark.flaw("D1-F10"),
+            id="no credentials",
+        ),
+        pytest.param(
+            "organizer",
+            "GET",
+            "/api/events/999999/",
+            None,
+            404,
+            "not_found",
+            marks=pytest.mark.flaw("D1-F10"),
+            id="no such event",
+        ),
+        pytest.param(
+            "guest",
+            "PATCH",
+            "/api/events/{id}/",
+            {"title": "Mine"},
+            403,
+            "permission_denied",
+            marks=pytest.mark.flaw("D1-F10"),
+            id="not yours",
+        ),
+        pytest.param(
+            "organizer",
+            "POST",
+            "/api/events/",
+            {"title": ""},
+            400,
+            "invalid",
+            marks=pytest.mark.flaw("D1-F10"),
+            id="invalid body",
+        ),
     ],
 )
 def test_every_error_has_the_contracts_error_body(
