@@ -380,9 +380,9 @@ def grouped(findings: list[Finding]) -> list[tuple[Finding, list[str]]]:
 def report(label: str, contract_path: str, findings: list[Finding], version: str) -> str:
     rows = grouped(findings)
     breaking = sum(1 for finding, _ in rows if finding.severity == BREAKING)
+    # No heading: the handbook page embeds this file under its own headings.
     lines = [
-        f"# Contract audit: {label}",
-        "",
+        f"**Contract audit of {label}.** "
         f"The contract `{contract_path}` compared with the schema drf-spectacular {version} "
         f"generates from the code. **{len(rows)} discrepanc{'y' if len(rows) == 1 else 'ies'}: "
         f"{breaking} breaking, "
@@ -455,7 +455,9 @@ def pr_diff() -> str:
             fromfile=f"a/{name}" if before else "/dev/null",
             tofile=f"b/{name}" if after else "/dev/null",
         )
-    return "".join(chunks)
+    # A blank context line is a lone space; drop trailing blanks so the page shows the
+    # file exactly (Markdown strips them), as `git diff` users see it anyway.
+    return "".join(line.rstrip() + "\n" for line in "".join(chunks).splitlines())
 
 
 # -- command line ------------------------------------------------------------------------

@@ -144,50 +144,21 @@ def test_events_are_listed_soonest_first(api, organizer):
 # -- errors ----------------------------------------------------------------------------------
 
 
+# fmt: off
+ERRORS = [
+    # who         method   path                   body               status  code
+    (None,        "GET",   "/api/events/",        None,              401,    "not_authenticated"),
+    ("organizer", "GET",   "/api/events/999999/", None,              404,    "not_found"),
+    ("guest",     "PATCH", "/api/events/{id}/",   {"title": "Mine"}, 403,    "permission_denied"),
+    ("organizer", "POST",  "/api/events/",        {"title": ""},     400,    "invalid"),
+]
+# fmt: on
+
+
+@pytest.mark.flaw("D1-F10")
 @pytest.mark.parametrize(
     ("who", "method", "path", "body", "status", "code"),
-    [
-        pytest.param(
-            None,
-            "GET",
-            "/api/events/",
-            None,
-            401,
-            "not_authenticated",
-            marks=pytest.mark.flaw("D1-F10"),
-            id="no credentials",
-        ),
-        pytest.param(
-            "organizer",
-            "GET",
-            "/api/events/999999/",
-            None,
-            404,
-            "not_found",
-            marks=pytest.mark.flaw("D1-F10"),
-            id="no such event",
-        ),
-        pytest.param(
-            "guest",
-            "PATCH",
-            "/api/events/{id}/",
-            {"title": "Mine"},
-            403,
-            "permission_denied",
-            marks=pytest.mark.flaw("D1-F10"),
-            id="not yours",
-        ),
-        pytest.param(
-            "organizer",
-            "POST",
-            "/api/events/",
-            {"title": ""},
-            400,
-            "invalid",
-            marks=pytest.mark.flaw("D1-F10"),
-            id="invalid body",
-        ),
-    ],
+    [pytest.param(*row, id=f"{row[4]} {row[1]} {row[2]}") for row in ERRORS],
 )
 def test_every_error_has_the_contracts_error_body(
     who, method, path, body, status, code, client_for, organizer, guest, event
