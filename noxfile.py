@@ -85,6 +85,15 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def audit(session: nox.Session) -> None:
+    """A drill's audit report, e.g. `nox -s audit -- drill1 [--target PATH] [--check]`."""
+    install(session, "drills")
+    if not session.posargs:
+        session.error("Name the drill to audit, e.g. `nox -s audit -- drill1`")
+    drillkit(session, "audit", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
 def scorecard(session: nox.Session) -> None:
     """Self-audits: `-- new drill4 [--target PATH]`, `-- check [FILES]`, `-- report`."""
     install(session, "drills", "scorecards")
