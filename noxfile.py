@@ -16,7 +16,7 @@ ROOT = Path(__file__).parent
 sys.path.insert(0, str(ROOT / "drill_code"))
 
 from drillkit import workspace  # noqa: E402  (needs the sys.path line above)
-from drillkit.catalog import all_drills  # noqa: E402
+from drillkit.catalog import SCRIPTS, all_drills  # noqa: E402
 from drillkit.errors import DrillError  # noqa: E402
 
 # Only the machine's Python 3.11 is used; uv must not try to download another one.
@@ -68,11 +68,13 @@ def starters(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def results(session: nox.Session) -> None:
-    """Rerun every drill's benchmark in --check mode: committed results must still hold."""
+    """Rerun every drill's bench.py and audit.py with --check: the results the pages
+    show must still be what the code produces."""
     install(session, "drills")
     for drill in all_drills():
-        if drill.bench.is_file():
-            drillkit(session, "bench", drill.name, "--check")
+        for kind in SCRIPTS:
+            if drill.has_script(kind):
+                drillkit(session, kind, drill.name, "--check")
 
 
 @nox.session(python=PYTHON, default=False)

@@ -14,12 +14,11 @@ traceback, and exit with status 2.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 from pathlib import Path
 
-from drillkit.catalog import get_drill, load_bench, shown
+from drillkit.catalog import get_drill, load_script, shown
 from drillkit.errors import DrillError
 from drillkit.targets import Target, activate, resolve_target
 
@@ -98,20 +97,9 @@ def _run_pytest(target: Target, args: list[str], **plugin_options):
     return int(code), plugin
 
 
-def _bench(options, args: list[str]) -> int:
-    return int(load_bench(get_drill(options.drill)).main(args) or 0)
-
-
-def _audit(options, args: list[str]) -> int:
-    drill = get_drill(options.drill)
-    script = drill.folder / "audit.py"
-    if not script.is_file():
-        raise DrillError(f"{drill.name} has no audit report; drill1 has one.")
-    spec = importlib.util.spec_from_file_location(f"{drill.name}_audit", script)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return int(module.main(args) or 0)
+def _script(options, args: list[str]) -> int:
+    """`bench` and `audit`: the drill's own script does the work."""
+    return int(load_script(get_drill(options.drill), options.command).main(args) or 0)
 
 
 def _check_site(options, _unused: list[str]) -> int:
@@ -163,12 +151,12 @@ def _scorecard(options, _unused: list[str]) -> int:
 COMMANDS = {
     "test": _test,
     "collect": _collect,
-    "bench": _bench,
-    "audit": _audit,
+    "bench": _script,
+    "audit": _script,
     "check-site": _check_site,
     "scorecard": _scorecard,
 }
-# Only these pass unknown arguments on (to pytest, or to the drill's benchmark).
+# Only these pass unknown arguments on (to pytest, or to the drill's script).
 PASS_THROUGH = {"test", "collect", "bench", "audit"}
 
 
