@@ -16,7 +16,7 @@ ROOT = Path(__file__).parent
 sys.path.insert(0, str(ROOT / "drill_code"))
 
 from drillkit import workspace  # noqa: E402  (needs the sys.path line above)
-from drillkit.catalog import all_drills  # noqa: E402
+from drillkit.catalog import SCRIPTS, all_drills  # noqa: E402
 from drillkit.errors import DrillError  # noqa: E402
 
 # Only the machine's Python 3.11 is used; uv must not try to download another one.
@@ -66,6 +66,17 @@ def starters(session: nox.Session) -> None:
         drillkit(session, "test", name, "--target", "starter", "--expect-flaws")
 
 
+@nox.session(python=PYTHON)
+def results(session: nox.Session) -> None:
+    """Rerun every drill's bench.py and audit.py with --check: the results the pages
+    show must still be what the code produces."""
+    install(session, "drills")
+    for drill in all_drills():
+        for kind in SCRIPTS:
+            if drill.has_script(kind):
+                drillkit(session, kind, drill.name, "--check")
+
+
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
     """A drill's benchmark, e.g. `nox -s bench -- drill2`; set DATABASE_URL for PostgreSQL."""
@@ -73,6 +84,15 @@ def bench(session: nox.Session) -> None:
     if not session.posargs:
         session.error("Name the drill to benchmark, e.g. `nox -s bench -- drill2`")
     drillkit(session, "bench", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def audit(session: nox.Session) -> None:
+    """A drill's audit report, e.g. `nox -s audit -- drill1 [--target PATH] [--check]`."""
+    install(session, "drills")
+    if not session.posargs:
+        session.error("Name the drill to audit, e.g. `nox -s audit -- drill1`")
+    drillkit(session, "audit", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)

@@ -9,6 +9,7 @@ any virtualenv exists.
 from __future__ import annotations
 
 import importlib.util
+import sys
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -61,10 +62,8 @@ class Drill:
     def solution(self) -> Path:
         return self.folder / "solution"
 
-    @property
-    def bench(self) -> Path:
-        """The drill's benchmark script, for drills that measure something."""
-        return self.folder / "bench.py"
+    def has_script(self, kind: str) -> bool:
+        return (self.folder / f"{kind}.py").is_file()
 
     def flaw(self, flaw_id: str) -> Flaw:
         for flaw in self.flaws:
@@ -123,14 +122,22 @@ def get_drill(name: str) -> Drill:
     )
 
 
-def load_bench(drill: Drill):
-    """Import the drill's bench.py as a module, or explain that it has none."""
-    if not drill.bench.is_file():
-        with_bench = [d.name for d in all_drills() if d.bench.is_file()]
+# Optional per-drill scripts, each with main(argv) -> int, run by `python -m drillkit KIND`.
+SCRIPTS = {"bench": "benchmark", "audit": "audit report"}
+
+
+def load_script(drill: Drill, kind: str):
+    """Import the drill's bench.py or audit.py as a module, or explain that it has none."""
+    path = drill.folder / f"{kind}.py"
+    if not path.is_file():
+        having = [d.name for d in all_drills() if (d.folder / f"{kind}.py").is_file()]
         raise DrillError(
-            f"{drill.name} has no benchmark. Drills with one: {', '.join(with_bench) or 'none'}."
+            f"{drill.name} has no {SCRIPTS[kind]}. Drills with one: {', '.join(having) or 'none'}."
         )
-    spec = importlib.util.spec_from_file_location(f"{drill.name}_bench", drill.bench)
+    spec = importlib.util.spec_from_file_location(f"{drill.name}_{kind}", path)
     module = importlib.util.module_from_spec(spec)
+    # Registered before it runs, as a normal import would be: dataclasses and pickling
+    # look a module up in sys.modules by name.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module

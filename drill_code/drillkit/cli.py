@@ -3,6 +3,7 @@
     test DRILL [--target solution|starter|PATH] [--expect-flaws] [PYTEST ARGS...]
     collect DRILL --json FILE     which tests catch which flaw (for the docs)
     bench DRILL [ARGS...]         the drill's benchmark: main(ARGS) in its bench.py
+    audit DRILL [ARGS...]         the drill's audit report: main(ARGS) in its audit.py
     check-site SITE               the built handbook shows exactly drill_code's files
     scorecard new DRILL [--target PATH] | check [FILES] | report [--dir DIR]
 
@@ -17,7 +18,7 @@ import json
 import sys
 from pathlib import Path
 
-from drillkit.catalog import get_drill, load_bench, shown
+from drillkit.catalog import get_drill, load_script, shown
 from drillkit.errors import DrillError
 from drillkit.targets import Target, activate, resolve_target
 
@@ -44,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     collect.add_argument("--json", required=True, type=Path)
     bench = commands.add_parser("bench", help="run a drill's benchmark (its bench.py)")
     bench.add_argument("drill")
+    audit = commands.add_parser("audit", help="write a drill's audit report (its audit.py)")
+    audit.add_argument("drill")
     check = commands.add_parser("check-site", help="compare the built site's code with files")
     check.add_argument("site", type=Path)
     scorecard = commands.add_parser("scorecard", help="self-audit scorecards")
@@ -94,8 +97,9 @@ def _run_pytest(target: Target, args: list[str], **plugin_options):
     return int(code), plugin
 
 
-def _bench(options, args: list[str]) -> int:
-    return int(load_bench(get_drill(options.drill)).main(args) or 0)
+def _script(options, args: list[str]) -> int:
+    """`bench` and `audit`: the drill's own script does the work."""
+    return int(load_script(get_drill(options.drill), options.command).main(args) or 0)
 
 
 def _check_site(options, _unused: list[str]) -> int:
@@ -147,12 +151,13 @@ def _scorecard(options, _unused: list[str]) -> int:
 COMMANDS = {
     "test": _test,
     "collect": _collect,
-    "bench": _bench,
+    "bench": _script,
+    "audit": _script,
     "check-site": _check_site,
     "scorecard": _scorecard,
 }
-# Only these pass unknown arguments on (to pytest, or to the drill's benchmark).
-PASS_THROUGH = {"test", "collect", "bench"}
+# Only these pass unknown arguments on (to pytest, or to the drill's script).
+PASS_THROUGH = {"test", "collect", "bench", "audit"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from drillkit.catalog import PROJECT_ROOT, all_drills, get_drill, load_bench, shown
+from drillkit.catalog import PROJECT_ROOT, all_drills, get_drill, load_script, shown
 from drillkit.errors import DrillError
 
 SCORECARDS = PROJECT_ROOT / "scorecards"
@@ -173,7 +173,7 @@ def measure(drill_name: str, target: str) -> Measured:
             raise DrillError(result.stderr.strip() or result.stdout.strip())
         outcome = json.loads(report.read_text())
     drill = get_drill(drill_name)
-    bench = load_bench(drill) if drill.bench.is_file() else None
+    bench = load_script(drill, "bench") if drill.has_script("bench") else None
     figures = getattr(bench, "scorecard_figures", None)
     return Measured(
         command=f"nox -s {drill_name} -- --target {target}",
