@@ -54,6 +54,7 @@ def code_block(path: Path, region: str | None = None, title: str | None = None) 
         ".toml": "toml",
         ".md": "markdown",
         ".diff": "diff",
+        ".sql": "sql",
     }.get(path.suffix, "text")
     source = shown(path) + (f":{region}" if region else "")
     label = title or (shown(path) + (f" ({region})" if region else ""))
