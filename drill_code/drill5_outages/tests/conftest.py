@@ -23,8 +23,18 @@ ORDERS = "/api/orders/"
 LIVE = "/api/health/live/"
 READY = "/api/health/ready/"
 # Words that only appear in a response when an exception or its traceback leaks into it.
-INTERNALS = ("Traceback", 'File "', "OperationalError", "InterfaceError", "psycopg",
-             "sqlite", "127.0.0.1", "shop_product", "shop_order", SQLITE_OUTAGE_MESSAGE)
+INTERNALS = (
+    "Traceback",
+    'File "',
+    "OperationalError",
+    "InterfaceError",
+    "psycopg",
+    "sqlite",
+    "127.0.0.1",
+    "shop_product",
+    "shop_order",
+    SQLITE_OUTAGE_MESSAGE,
+)
 
 
 # -- PostgreSQL through the fault proxy ------------------------------------------------
@@ -130,8 +140,9 @@ def assert_clean_json_503(response):
         "the 503 must be JSON, like every other answer of the API"
     )
     retry_after = response.headers.get("Retry-After", "")
-    assert retry_after.isdigit() and int(retry_after) >= 1, (
+    assert retry_after.isdigit(), (
         f"a 503 must say when to come back: Retry-After in seconds, got {retry_after!r}"
     )
+    assert int(retry_after) >= 1, "Retry-After: 0 invites an immediate retry storm"
     leaked = [word for word in INTERNALS if word in body]
     assert not leaked, f"the 503 body must not reveal internals, but it contains {leaked}"

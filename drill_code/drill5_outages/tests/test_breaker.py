@@ -48,6 +48,8 @@ def test_one_trial_call_goes_through_after_the_breaker_timeout(client, products,
         f"database, and its failure should open the breaker again; {faults.attempts - before} "
         "attempts were made"
     )
+
+
 # --8<-- [end:breaker]
 
 
@@ -73,12 +75,13 @@ def test_refused_orders_do_not_open_the_breaker(client, products):
     monitor = products[2]
     for n in range(MAX_FAILING_REQUESTS + 2):
         response = client.post(
-            "/api/orders/", order_for(monitor, quantity=99), format="json",
+            "/api/orders/",
+            order_for(monitor, quantity=99),
+            format="json",
             HTTP_IDEMPOTENCY_KEY=f"too-many-{n}",
         )
         assert response.status_code in (400, 409)
     response = client.get(PRODUCTS)
-    assert response.status_code == 200 and "Age" not in response.headers, (
-        "refused orders are the database answering, not failing: they must not open "
-        "the breaker"
-    )
+    message = "refused orders are the database answering, not failing: they must not open it"
+    assert response.status_code == 200, message
+    assert "Age" not in response.headers, message

@@ -29,4 +29,6 @@ def test_readiness_reports_a_database_outage_as_a_json_503(client, products, fau
     response = client.get(READY)
     assert response.status_code == 503
     assert response.headers["Content-Type"].startswith("application/json")
+
+
 # --8<-- [end:probes]

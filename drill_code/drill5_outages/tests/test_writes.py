@@ -49,9 +49,7 @@ def test_an_order_for_an_unknown_product_is_a_400(client, products):
 
 
 @pytest.mark.flaw("D5-F3")
-def test_an_order_during_an_outage_gets_a_json_503_and_nothing_is_written(
-    client, products, faults
-):
+def test_an_order_during_an_outage_gets_a_json_503_and_nothing_is_written(client, products, faults):
     keyboard = products[0]
     faults.cut()
     response = post_order(client, order_for(keyboard), key="order-1")
@@ -96,6 +94,8 @@ def test_replaying_an_order_cut_off_midway_writes_it_exactly_once(client, produc
     assert orders_and_stock(keyboard) == ([(keyboard.pk, 1, "PO-1001")], 24), (
         "after the replay there must be exactly one order, and its stock taken once"
     )
+
+
 # --8<-- [end:midway]
 
 
@@ -121,6 +121,8 @@ def test_reusing_a_key_for_a_different_order_is_refused(client, products):
     response = post_order(client, order_for(keyboard, quantity=5), key="order-1")
     assert response.status_code == 422, "one key, two different orders: refuse the second"
     assert orders_and_stock(keyboard) == ([(keyboard.pk, 1, "PO-1001")], 24)
+
+
 # --8<-- [end:idempotency]
 
 

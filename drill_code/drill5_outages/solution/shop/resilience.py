@@ -66,4 +66,6 @@ def database():
         raise DatabaseUnavailable() from exc
     except (OperationalError, InterfaceError) as exc:
         raise DatabaseUnavailable() from exc
+
+
 # --8<-- [end:guard]

@@ -43,6 +43,8 @@ class ProductListView(APIView):
             )
         last_good.set(CATALOGUE_KEY, {"products": products, "stored_at": time.time()})
         return Response(products, headers={"Cache-Control": FRESH_CACHE_CONTROL})
+
+
 # --8<-- [end:catalogue]
 
 
@@ -114,6 +116,8 @@ class OrderCreateView(APIView):
             status=status.HTTP_201_CREATED,
             headers={"Idempotent-Replayed": "true"},
         )
+
+
 # --8<-- [end:orders]
 
 
@@ -138,4 +142,6 @@ class ReadinessView(APIView):
         with database(), connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         return Response({"status": "ready", "database": "ok"})
+
+
 # --8<-- [end:health]
