@@ -8,6 +8,7 @@ any virtualenv exists.
 
 from __future__ import annotations
 
+import importlib.util
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -120,3 +121,16 @@ def get_drill(name: str) -> Drill:
         f"There is no drill called {name!r}. The drills in this handbook are: {known}. "
         "Pass one of those names, for example `nox -s start -- drill4`."
     )
+
+
+def load_bench(drill: Drill):
+    """Import the drill's bench.py as a module, or explain that it has none."""
+    if not drill.bench.is_file():
+        with_bench = [d.name for d in all_drills() if d.bench.is_file()]
+        raise DrillError(
+            f"{drill.name} has no benchmark. Drills with one: {', '.join(with_bench) or 'none'}."
+        )
+    spec = importlib.util.spec_from_file_location(f"{drill.name}_bench", drill.bench)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
