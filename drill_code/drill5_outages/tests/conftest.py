@@ -40,6 +40,7 @@ INTERNALS = (
 # -- PostgreSQL through the fault proxy ------------------------------------------------
 
 
+# --8<-- [start:proxy]
 @pytest.fixture(scope="session")
 def database_proxy():
     """On PostgreSQL, a FaultProxy in front of the server for the whole test session."""
@@ -57,6 +58,9 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, d
     every connection the tests and the target open goes through the proxy."""
     if database_proxy is not None:
         settings.DATABASES["default"].update(HOST=LOOPBACK, PORT=str(database_proxy.port))
+
+
+# --8<-- [end:proxy]
 
 
 # -- per test ----------------------------------------------------------------------------

@@ -84,6 +84,7 @@ class DatabaseFaults:
 
     # -- the execute wrapper ------------------------------------------------------------
 
+    # --8<-- [start:wrapper]
     def __call__(self, execute, sql, params, many, context):
         if self._writes_until_cut is not None and WRITE_STATEMENT.match(sql):
             self._writes_until_cut -= 1
@@ -99,3 +100,5 @@ class DatabaseFaults:
         elif self.delay and self.proxy is None:
             time.sleep(self.delay)
         return execute(sql, params, many, context)
+
+    # --8<-- [end:wrapper]
