@@ -66,6 +66,15 @@ def starters(session: nox.Session) -> None:
         drillkit(session, "test", name, "--target", "starter", "--expect-flaws")
 
 
+@nox.session(python=PYTHON)
+def results(session: nox.Session) -> None:
+    """Rerun every drill's benchmark in --check mode: committed results must still hold."""
+    install(session, "drills")
+    for drill in all_drills():
+        if drill.bench.is_file():
+            drillkit(session, "bench", drill.name, "--check")
+
+
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
     """A drill's benchmark, e.g. `nox -s bench -- drill2`; set DATABASE_URL for PostgreSQL."""
@@ -73,6 +82,15 @@ def bench(session: nox.Session) -> None:
     if not session.posargs:
         session.error("Name the drill to benchmark, e.g. `nox -s bench -- drill2`")
     drillkit(session, "bench", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def audit(session: nox.Session) -> None:
+    """A drill's audit report, e.g. `nox -s audit -- drill1 [--target PATH] [--check]`."""
+    install(session, "drills")
+    if not session.posargs:
+        session.error("Name the drill to audit, e.g. `nox -s audit -- drill1`")
+    drillkit(session, "audit", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)

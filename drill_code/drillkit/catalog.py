@@ -9,6 +9,7 @@ any virtualenv exists.
 from __future__ import annotations
 
 import importlib.util
+import sys
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -132,5 +133,8 @@ def load_bench(drill: Drill):
         )
     spec = importlib.util.spec_from_file_location(f"{drill.name}_bench", drill.bench)
     module = importlib.util.module_from_spec(spec)
+    # Registered before it runs, as a normal import would be: dataclasses and pickling
+    # look a module up in sys.modules by name.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module

@@ -17,6 +17,9 @@ from drillkit.errors import DrillError
 
 MARKER = re.compile(r"^\s*(?:#|//|<!--)?\s*-{1,}8<-{1,}\s*\[(start|end):([^\]]+)\]")
 TITLE = re.compile(r"^(?P<path>[^\s()]+)(?: \((?P<region>[^)]+)\))?$")
+# A Material code annotation marker appended to a line (`  # (3)!`): the theme's script
+# turns it into a tooltip, so it is not part of the code the block shows.
+ANNOTATION = re.compile(r"[ \t]*# \(\d+\)!$", re.M)
 
 
 def expected_text(path: Path, region: str | None) -> str:
@@ -48,7 +51,7 @@ def check_site(site: Path) -> tuple[int, list[str]]:
             if source is None or not source.is_file():
                 continue  # a block titled with something else, e.g. captured output
             code = title.find_parent(class_="highlight").find("code")
-            shown = code.get_text().strip("\n")
+            shown = ANNOTATION.sub("", code.get_text()).strip("\n")
             checked += 1
             if shown != expected_text(source, match["region"]):
                 problems.append(

@@ -3,6 +3,7 @@
     test DRILL [--target solution|starter|PATH] [--expect-flaws] [PYTEST ARGS...]
     collect DRILL --json FILE     which tests catch which flaw (for the docs)
     bench DRILL [ARGS...]         the drill's benchmark: main(ARGS) in its bench.py
+    audit DRILL [ARGS...]         the drill's audit report: main(ARGS) in its audit.py
     check-site SITE               the built handbook shows exactly drill_code's files
     scorecard new DRILL [--target PATH] | check [FILES] | report [--dir DIR]
 
@@ -13,6 +14,7 @@ traceback, and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -44,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     collect.add_argument("--json", required=True, type=Path)
     bench = commands.add_parser("bench", help="run a drill's benchmark (its bench.py)")
     bench.add_argument("drill")
+    audit = commands.add_parser("audit", help="write a drill's audit report (its audit.py)")
+    audit.add_argument("drill")
     check = commands.add_parser("check-site", help="compare the built site's code with files")
     check.add_argument("site", type=Path)
     scorecard = commands.add_parser("scorecard", help="self-audit scorecards")
@@ -98,6 +102,18 @@ def _bench(options, args: list[str]) -> int:
     return int(load_bench(get_drill(options.drill)).main(args) or 0)
 
 
+def _audit(options, args: list[str]) -> int:
+    drill = get_drill(options.drill)
+    script = drill.folder / "audit.py"
+    if not script.is_file():
+        raise DrillError(f"{drill.name} has no audit report; drill1 has one.")
+    spec = importlib.util.spec_from_file_location(f"{drill.name}_audit", script)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return int(module.main(args) or 0)
+
+
 def _check_site(options, _unused: list[str]) -> int:
     from drillkit.check_site import check_site
 
@@ -148,11 +164,12 @@ COMMANDS = {
     "test": _test,
     "collect": _collect,
     "bench": _bench,
+    "audit": _audit,
     "check-site": _check_site,
     "scorecard": _scorecard,
 }
 # Only these pass unknown arguments on (to pytest, or to the drill's benchmark).
-PASS_THROUGH = {"test", "collect", "bench"}
+PASS_THROUGH = {"test", "collect", "bench", "audit"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,9 +47,14 @@ def indent(text: str, prefix: str = TAB) -> str:
 def code_block(path: Path, region: str | None = None, title: str | None = None) -> str:
     """A fenced block whose body is a snippets include: the build fails if the file or
     region is missing, and check_site.py compares the rendered text with the file."""
-    lang = {".py": "python", ".yml": "yaml", ".toml": "toml", ".md": "markdown"}.get(
-        path.suffix, "text"
-    )
+    lang = {
+        ".py": "python",
+        ".yml": "yaml",
+        ".yaml": "yaml",
+        ".toml": "toml",
+        ".md": "markdown",
+        ".diff": "diff",
+    }.get(path.suffix, "text")
     source = shown(path) + (f":{region}" if region else "")
     label = title or (shown(path) + (f" ({region})" if region else ""))
     return f'```{lang} title="{label}"\n--8<-- "{source}"\n```'
