@@ -270,6 +270,18 @@ def define_env(env) -> None:
         return code_block(PROJECT_ROOT / path, None, title)
 
     @env.macro
+    def result_figure(path: str, alt: str) -> str:
+        """A chart a drill's command generated (an SVG under results/), inline as a data
+        URI: no copy in docs/, and Markdown never touches the SVG's markup."""
+        data = base64.b64encode((PROJECT_ROOT / path).read_bytes()).decode()
+        return f'<figure><img src="data:image/svg+xml;base64,{data}" alt="{alt}"></figure>'
+
+    @env.macro
+    def result_table(path: str) -> str:
+        """A Markdown table a drill's command generated (under results/), as it is."""
+        return (PROJECT_ROOT / path).read_text(encoding="utf-8")
+
+    @env.macro
     def checklist_table() -> str:
         """One section per checklist item, linked to the drills that exercise it."""
         sections = []
