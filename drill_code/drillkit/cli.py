@@ -24,7 +24,7 @@ from drillkit.errors import DrillError
 from drillkit.targets import Target, activate, resolve_target
 
 USAGE_ERROR = 2
-BASE_PYTEST_PLUGINS = ("pytest_django.plugin", "time_machine")
+BASE_PYTEST_PLUGINS = ("pytest_django.plugin", "time_machine", "drillkit.fixtures")
 
 
 def _parser() -> argparse.ArgumentParser:
