@@ -30,7 +30,7 @@ def run(pytester, drill):
         pytester.makepyfile(test_sample=textwrap.dedent(source))
         path = drill.starter if starter else drill.solution
         plugin = DrillPlugin(Target(drill, path, "starter"), expect_flaws=expect_flaws)
-        return pytester.runpytest("-p", "no:django", "-p", "no:cacheprovider", plugins=[plugin])
+        return pytester.runpytest("-rs", "-p", "no:cacheprovider", plugins=[plugin])
 
     return run_tests
 
@@ -126,3 +126,52 @@ def test_a_listed_flaw_without_a_test_is_refused(run):
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*lists flaws that no test catches: D0-F1*"])
+
+
+def test_a_broken_fixture_is_an_error_not_an_open_flaw(run):
+    result = run(
+        """
+        import pytest
+
+        @pytest.fixture
+        def door():
+            raise RuntimeError("the fixture itself is broken")
+
+        @pytest.mark.flaw("D0-F1")
+        def test_door_is_locked(door):
+            assert door == "locked"
+        """
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*ERROR*D0-F1*Doors left open*", "*could not run*"])
+    result.stdout.no_fnmatch_line("*OPEN*D0-F1*")
+    result.stdout.no_fnmatch_line("*is still present*")
+
+
+POSTGRES_ONLY = """
+    import pytest
+
+    @pytest.mark.postgres(reason="SQLite cannot show it")
+    @pytest.mark.flaw("D0-F1")
+    def test_needs_postgres():
+        assert False, "never reached on SQLite"
+"""
+
+
+@pytest.mark.parametrize(
+    ("environment", "outcome", "message"),
+    [
+        ({}, {"skipped": 1}, "*needs PostgreSQL: SQLite cannot show it. Set DATABASE_URL*"),
+        ({"CI": "true"}, {"errors": 1}, "*Under CI a missing service is an error*"),
+        ({"CI": "true", "DRILLKIT_SQLITE_PASS": "1"}, {"skipped": 1}, "*needs PostgreSQL*"),
+    ],
+    ids=["laptop skips", "CI fails", "CI's SQLite pass skips"],
+)
+def test_a_postgres_test_on_sqlite(run, monkeypatch, environment, outcome, message):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    result = run(POSTGRES_ONLY)
+    result.assert_outcomes(**outcome)
+    result.stdout.fnmatch_lines([message])
