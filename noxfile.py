@@ -96,6 +96,17 @@ def audit(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def manage(session: nox.Session) -> None:
+    """manage.py for a drill's target: `-- drill3 --target workspace/drill3 makemigrations`."""
+    install(session, "drills")
+    if not session.posargs:
+        session.error(
+            "Name the drill and the command, e.g. `-- drill3 --target PATH makemigrations`"
+        )
+    drillkit(session, "manage", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
 def scorecard(session: nox.Session) -> None:
     """Self-audits: `-- new drill4 [--target PATH]`, `-- check [FILES]`, `-- report`."""
     install(session, "drills", "scorecards")

@@ -4,6 +4,7 @@
     collect DRILL --json FILE     which tests catch which flaw (for the docs)
     bench DRILL [ARGS...]         the drill's benchmark: main(ARGS) in its bench.py
     audit DRILL [ARGS...]         the drill's audit report: main(ARGS) in its audit.py
+    manage DRILL [--target T] ARGS   Django's manage.py commands on a target
     check-site SITE               the built handbook shows exactly drill_code's files
     scorecard new DRILL [--target PATH] | check [FILES] | report [--dir DIR]
 
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from drillkit.catalog import get_drill, load_script, shown
 from drillkit.errors import DrillError
-from drillkit.targets import Target, activate, resolve_target
+from drillkit.targets import Target, activate, preflight, resolve_target
 
 USAGE_ERROR = 2
 BASE_PYTEST_PLUGINS = ("pytest_django.plugin", "time_machine", "drillkit.fixtures")
@@ -49,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("drill")
     audit = commands.add_parser("audit", help="write a drill's audit report (its audit.py)")
     audit.add_argument("drill")
+    manage = commands.add_parser("manage", help="Django's manage.py commands on a target")
+    manage.add_argument("drill")
+    manage.add_argument("--target", help="solution (default), starter, or your copy's folder")
     check = commands.add_parser("check-site", help="compare the built site's code with files")
     check.add_argument("site", type=Path)
     scorecard = commands.add_parser("scorecard", help="self-audit scorecards")
@@ -72,6 +76,7 @@ def _test(options, pytest_args: list[str]) -> int:
             "--target starter. To check your own copy, run without it."
         )
     activate(target)
+    preflight(target)
     code, _ = _run_pytest(
         target, pytest_args, expect_flaws=options.expect_flaws, flaw_report=options.flaw_report
     )
@@ -107,6 +112,17 @@ def _run_pytest(target: Target, args: list[str], **plugin_options):
 def _script(options, args: list[str]) -> int:
     """`bench` and `audit`: the drill's own script does the work."""
     return int(load_script(get_drill(options.drill), options.command).main(args) or 0)
+
+
+def _manage(options, args: list[str]) -> int:
+    """`nox -s manage -- drill3 --target workspace/drill3 makemigrations`: manage.py for a
+    target, with the same settings and database the tests use."""
+    from django.core.management import execute_from_command_line
+
+    target = resolve_target(get_drill(options.drill), options.target)
+    activate(target)
+    execute_from_command_line(["manage.py", *(args or ["help"])])
+    return 0
 
 
 def _check_site(options, _unused: list[str]) -> int:
@@ -160,11 +176,12 @@ COMMANDS = {
     "collect": _collect,
     "bench": _script,
     "audit": _script,
+    "manage": _manage,
     "check-site": _check_site,
     "scorecard": _scorecard,
 }
 # Only these pass unknown arguments on (to pytest, or to the drill's script).
-PASS_THROUGH = {"test", "collect", "bench", "audit"}
+PASS_THROUGH = {"test", "collect", "bench", "audit", "manage"}
 
 
 def main(argv: list[str] | None = None) -> int:

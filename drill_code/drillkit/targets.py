@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,3 +74,49 @@ def activate(target: Target) -> None:
     label = target.label if target.label in BUILT_IN else "copy"
     # One test database per drill and target, so two runs never drop each other's.
     os.environ["DRILLKIT_TEST_DATABASE"] = f"test_{target.drill.name}_{label}"
+
+
+def preflight(target: Target) -> None:
+    """Set the target's project up as a test run would, and turn the first failure into
+    one paragraph. Without this, a syntax error in the learner's copy repeats its
+    traceback once per test, and a missing migration shows as dozens of database errors."""
+    import django
+    from django.conf import settings
+    from django.core.management import call_command
+
+    try:
+        django.setup()
+        __import__(settings.ROOT_URLCONF)
+    except Exception as exc:
+        raise DrillError(
+            f"{target.label} does not import, so no test can run. {_where(target, exc)}: "
+            f"{type(exc).__name__}: {exc}. Fix that first, then run the tests again."
+        ) from exc
+    try:
+        call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+    except SystemExit as exc:
+        raise DrillError(
+            f"The models in {target.label} have changes that no migration records, so the "
+            f"test database would not match them. Create the migration with "
+            f"`nox -s manage -- {target.drill.name} --target {target.label} makemigrations`, "
+            "then run the tests again."
+        ) from exc
+
+
+def _where(target: Target, exc: BaseException) -> str:
+    """The file and line in the target where `exc` started, as the learner would look it up."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{_inside(target, Path(exc.filename))}, line {exc.lineno}"
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        path = Path(frame.filename)
+        if path.is_relative_to(target.path):
+            return f"{_inside(target, path)}, line {frame.lineno}"
+    return "While importing the project"
+
+
+def _inside(target: Target, path: Path) -> str:
+    return (
+        shown(path)
+        if not path.is_relative_to(target.path)
+        else str(Path(shown(target.path)) / path.relative_to(target.path))
+    )

@@ -100,3 +100,32 @@ def test_start_with_force_moves_the_old_copy_aside(tmp_path):
     assert (kept[0] / "notes.txt").read_text() == "my notes"
     assert Path(kept[0].name).name in message
     assert not (tmp_path / DRILL.name / "notes.txt").exists()
+
+
+@pytest.fixture
+def learner_copy(tmp_path):
+    workspace.start(DRILL.name, workspace=tmp_path)
+    return tmp_path / DRILL.name
+
+
+def test_a_copy_that_does_not_import_is_one_paragraph_naming_the_line(learner_copy):
+    views = next(learner_copy.glob("*/views.py"))
+    views.write_text(views.read_text() + "\nbroken = (\n")
+    result = drillkit("test", DRILL.name, "--target", str(learner_copy))
+    assert result.returncode == 2
+    assert "does not import, so no test can run" in result.stderr
+    assert f"{views.parent.name}/views.py, line" in result.stderr
+    assert "SyntaxError" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_model_change_without_a_migration_says_how_to_make_one(learner_copy):
+    models = next(learner_copy.glob("*/models.py"))
+    models.write_text(
+        models.read_text()
+        + "\n\nclass Extra(models.Model):\n    name = models.CharField(max_length=5)\n"
+    )
+    result = drillkit("test", DRILL.name, "--target", str(learner_copy))
+    assert result.returncode == 2
+    assert "changes that no migration records" in result.stderr
+    assert f"nox -s manage -- {DRILL.name} --target" in result.stderr
