@@ -38,24 +38,50 @@ def _marker(line: str) -> tuple[str, str] | None:
     return (match[1], match[2]) if match else None
 
 
+# Languages a page may show without a source file: commands to type and captured output.
+TYPED_LANGUAGES = {"bash", "console", "shell", "sh", "text"}
+
+
 def check_site(site: Path) -> tuple[int, list[str]]:
-    """Return (blocks checked, problems)."""
+    """Return (blocks checked against their files, problems).
+
+    A problem is a block that differs from its file, a title naming a file that does not
+    exist, or a code block with no source file at all, i.e. code typed into a page.
+    """
     if not site.is_dir():
         raise DrillError(f"{site} does not exist: build the handbook first with `nox -s docs`.")
     checked, problems = 0, []
     for page in sorted(site.rglob("*.html")):
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
-        for title in soup.select(".highlight span.filename"):
-            match = TITLE.match(title.get_text().strip())
-            source = PROJECT_ROOT / match["path"] if match else None
-            if source is None or not source.is_file():
-                continue  # a block titled with something else, e.g. captured output
-            code = title.find_parent(class_="highlight").find("code")
-            shown = ANNOTATION.sub("", code.get_text()).strip("\n")
+        for block in soup.select("div.highlight"):
+            title = block.select_one("span.filename")
+            label = title.get_text().strip() if title else ""
+            if label.startswith("$ "):
+                continue  # captured output of a command the page names
+            match = TITLE.match(label)
+            if match is None:
+                language = _language(block)
+                if language not in TYPED_LANGUAGES:
+                    problems.append(
+                        f"{page.relative_to(site)}: a {language or 'plain'} block with no source "
+                        f"file, starting {block.get_text().strip()[:50]!r}: embed it from a file"
+                    )
+                continue
+            source = PROJECT_ROOT / match["path"]
+            if not source.is_file():
+                problems.append(f"{page.relative_to(site)}: {label!r} names no file")
+                continue
+            shown = ANNOTATION.sub("", block.find("code").get_text()).strip("\n")
             checked += 1
             if shown != expected_text(source, match["region"]):
                 problems.append(
-                    f"{page.relative_to(site)}: the block titled {title.get_text()!r} "
-                    "differs from the file"
+                    f"{page.relative_to(site)}: the block titled {label!r} differs from the file"
                 )
     return checked, problems
+
+
+def _language(block) -> str:
+    for css_class in block.get("class", []):
+        if css_class.startswith("language-"):
+            return css_class.removeprefix("language-")
+    return ""

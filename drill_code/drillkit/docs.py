@@ -26,6 +26,7 @@ import yaml
 from drillkit.catalog import PROJECT_ROOT, all_drills, get_drill, shown
 
 CACHE = PROJECT_ROOT / ".cache" / "drillkit"
+PAGE_INDEPENDENT = ("DATABASE_URL", "CELERY_BROKER_URL", "CI", "DRILLKIT_SQLITE_PASS")
 # Files shown first, in the order a reviewer reads a Django project; the rest follow by name.
 READING_ORDER = [
     "config/settings.py",
@@ -94,17 +95,19 @@ def _sections(markdown: str) -> list[tuple[str, str]]:
 
 
 def _inputs_digest(name: str) -> str:
-    """A digest of everything that decides a drill's test runs: its folder and the harness."""
+    """A digest of everything that decides a drill's test runs: every file of the drill
+    (tests, targets, contracts, fixtures data) except its generated results, the harness,
+    and the dependency bounds."""
     drill = get_drill(name)
     inputs = sorted(
         p
         for folder in (drill.folder, Path(__file__).parent)
         for p in folder.rglob("*")
-        if p.is_file() and p.suffix in (".py", ".toml") and "__pycache__" not in p.parts
+        if p.is_file() and not {"__pycache__", "results"} & set(p.relative_to(folder).parts)
     )
     digest = hashlib.sha256()
-    for path in inputs:
-        digest.update(path.read_bytes())
+    for path in [*inputs, PROJECT_ROOT / "pyproject.toml"]:
+        digest.update(str(path).encode() + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -118,8 +121,8 @@ def _drillkit_output(name: str, *args: str) -> tuple[int, str]:
     cached = CACHE / f"{name}-{_inputs_digest(name)}-{key}.json"
     if not cached.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
-        # Pages show SQLite runs; a DATABASE_URL in the environment must not change them.
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CI")}
+        # Pages show SQLite runs with the in-memory broker, whatever this shell has set.
+        env = {k: v for k, v in os.environ.items() if k not in PAGE_INDEPENDENT}
         env.update(PYTHONPATH=str(PROJECT_ROOT / "drill_code"), COLUMNS="88")
         result = subprocess.run(
             [sys.executable, "-m", "drillkit", *args],
@@ -128,7 +131,10 @@ def _drillkit_output(name: str, *args: str) -> tuple[int, str]:
             text=True,
             env=env,
         )
-        cached.write_text(json.dumps([result.returncode, result.stdout + result.stderr]))
+        output = result.stdout + result.stderr
+        if result.returncode not in (0, 1):  # 1 is a test run that failed, as shown on purpose
+            return result.returncode, output  # never cache a crash: the next build retries
+        cached.write_text(json.dumps([result.returncode, output]))
     code, output = json.loads(cached.read_text())
     return code, output
 

@@ -129,9 +129,13 @@ def test_logout_cannot_revoke_the_access_token(tokens):
 # -- tokens the API must refuse ---------------------------------------------------------
 
 
+# --8<-- [start:flaw-marker]
 @pytest.mark.flaw("D4-F8")
 def test_refresh_token_is_not_an_access_token(tokens):
     assert me_status(tokens["refresh"]) == 401
+
+
+# --8<-- [end:flaw-marker]
 
 
 @pytest.mark.flaw("D4-F9")
