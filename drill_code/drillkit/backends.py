@@ -28,7 +28,7 @@ def is_postgres(url: str) -> bool:
 def describe(url: str) -> str:
     """A short name for the backend, safe to print (no password)."""
     if not is_postgres(url):
-        return "SQLite (in memory)"
+        return "SQLite (in memory)" if url == SQLITE_IN_MEMORY else f"SQLite ({url})"
     config = dj_database_url.parse(url)
     return f"PostgreSQL at {config['HOST'] or 'localhost'}:{config['PORT'] or 5432}"
 
@@ -67,10 +67,13 @@ def check_reachable() -> None:
         ).close()
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "connection refused" in reason.lower() or "timeout" in reason.lower():
+            advice = "Start the server, fix the host or port"
+        else:  # the server answered: the user, password or database name is wrong
+            advice = "Check the user, password and database name in the URL"
         raise DrillError(
-            f"DATABASE_URL points at {describe(url)}, but it cannot be reached: {reason}. "
-            "Start the server (e.g. `pg_ctlcluster 15 main start`), fix the URL, or unset "
-            "DATABASE_URL to run on SQLite, which needs no server."
+            f"DATABASE_URL points at {describe(url)}, but connecting failed: {reason}. "
+            f"{advice}, or unset DATABASE_URL to run on SQLite, which needs no server."
         ) from exc
 
 

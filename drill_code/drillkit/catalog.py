@@ -95,13 +95,19 @@ def _read_drill(folder: Path) -> Drill:
         )
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
         raise DrillError(
-            f"{path.relative_to(PROJECT_ROOT)} is not valid drill metadata ({exc!r}). "
+            f"{shown(path)} is not valid drill metadata ({exc!r}). "
             "Compare it with another drill's drill.toml: it needs number, title, summary, "
             "checklist, time_box, app and a [[flaws]] table with id, title and why."
         ) from exc
     ids = [f.id for f in flaws]
     if len(set(ids)) != len(ids):
-        raise DrillError(f"{path.relative_to(PROJECT_ROOT)} lists a flaw id twice: {ids}.")
+        raise DrillError(f"{shown(path)} lists a flaw id twice: {ids}.")
+    wrong = [flaw_id for flaw_id in ids if not flaw_id.startswith(f"D{number}-F")]
+    if wrong:
+        raise DrillError(
+            f"{shown(path)}: flaw ids must read D{number}-F<k> for drill {number}; "
+            f"these do not: {', '.join(wrong)}."
+        )
     return drill
 
 

@@ -24,6 +24,7 @@ if __package__ in (None, ""):  # loaded by mkdocs-macros from its file path
 import yaml
 
 from drillkit.catalog import PROJECT_ROOT, all_drills, get_drill, shown
+from drillkit.scorecards import ChecklistItem, checklist
 
 CACHE = PROJECT_ROOT / ".cache" / "drillkit"
 PAGE_INDEPENDENT = ("DATABASE_URL", "CELERY_BROKER_URL", "CI", "DRILLKIT_SQLITE_PASS")
@@ -179,9 +180,15 @@ def _scorecard(name: str) -> dict:
     return yaml.safe_load((get_drill(name).folder / "scorecard.yml").read_text())
 
 
-def _checklist() -> dict[str, dict]:
-    data = yaml.safe_load((PROJECT_ROOT / "drill_code" / "checklist.yml").read_text())
-    return {item["id"]: item for item in data["items"]}
+def _checklist() -> dict[str, ChecklistItem]:
+    """The checklist, validated; an id a drill names but the checklist lacks is an error
+    that says so, not a KeyError in the middle of a build."""
+    items = checklist()
+    for drill in all_drills():
+        unknown = set(drill.checklist) - set(items)
+        if unknown:
+            raise ValueError(f"{drill.name} names checklist items that do not exist: {unknown}")
+    return items
 
 
 def define_env(env) -> None:
@@ -191,10 +198,10 @@ def define_env(env) -> None:
         drill = get_drill(name)
         checklist = _checklist()
         items = ", ".join(
-            f"[{checklist[item]['name']}](../checklist.md#{item})" for item in drill.checklist
+            f"[{checklist[item].name}](../checklist.md#{item})" for item in drill.checklist
         )
         collection = collected_tests(name)
-        flaw_tests = sum(len(ids) for ids in collection["flaws"].values())
+        flaw_tests = len({node for ids in collection["flaws"].values() for node in ids})
         return "\n".join(
             [
                 f'!!! abstract "{drill.title}"',
@@ -260,7 +267,7 @@ def define_env(env) -> None:
             item = checklist[criterion["checklist"]]
             head = (
                 f"**{criterion['title']}**<br>{criterion['question']}<br>"
-                f"*[{item['name']}](../checklist.md#{item['id']})*"
+                f"*[{item.name}](../checklist.md#{item.id})*"
             )
             levels = [" ".join(str(criterion["rubric"][level]).split()) for level in range(4)]
             rows.append(f"| {head} | " + " | ".join(levels) + " |")
@@ -295,10 +302,10 @@ def define_env(env) -> None:
             drills = [
                 f"[Drill {d.number}: {d.title}](drills/{d.name}.md)"
                 for d in all_drills()
-                if item["id"] in d.checklist
+                if item.id in d.checklist
             ]
             sections.append(
-                f"## {item['name']} {{#{item['id']}}}\n\n{item['ready']}\n\n"
+                f"## {item.name} {{#{item.id}}}\n\n{item.ready}\n\n"
                 f"**Practised in:** {', '.join(drills) or 'no drill yet'}\n"
             )
         return "\n".join(sections)
@@ -368,7 +375,7 @@ def define_env(env) -> None:
         ]
         checklist = _checklist()
         for drill in all_drills():
-            items = ", ".join(checklist[item]["name"] for item in drill.checklist)
+            items = ", ".join(checklist[item].name for item in drill.checklist)
             summary = " ".join(drill.summary.split())
             rows.append(
                 f"| [{drill.number}. {drill.title}](drills/{drill.name}.md) | {summary} | "

@@ -30,7 +30,12 @@ def start(name: str, *, force: bool = False, workspace: Path = WORKSPACE) -> str
                 f"{shown(destination)}`, or start over with `nox -s start -- {drill.name} "
                 "--force`, which moves your copy aside (nothing is deleted)."
             )
-        backup = destination.with_name(f"{drill.name}.{datetime.now():%Y%m%d-%H%M%S}")
+        stamp = f"{drill.name}.{datetime.now():%Y%m%d-%H%M%S}"
+        backup = destination.with_name(stamp)
+        number = 1
+        while backup.exists():  # two --force runs in the same second
+            number += 1
+            backup = destination.with_name(f"{stamp}-{number}")
         destination.rename(backup)
         moved = f"Your previous copy is now in {shown(backup)}.\n"
     shutil.copytree(drill.starter, destination, ignore=_NOT_COPIED)
