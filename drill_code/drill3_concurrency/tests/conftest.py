@@ -104,9 +104,11 @@ def books():
 # -- the task queue -------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def _test_queue():
-    """Give this test run a queue of its own, and leave nothing in the broker after it."""
+    """Give this test run a queue of its own, and leave nothing in the broker after it.
+
+    Autouse, so the queue is set before any request sends a message."""
     from config.celery import app  # the target's Celery app (config/celery.py)
 
     app.conf.task_default_queue = f"drill3-tests-{os.getpid()}"
@@ -114,9 +116,11 @@ def _test_queue():
         # The in-memory transport polls; the default of a second makes each test slow.
         app.conf.broker_transport_options = {"polling_interval": 0.01}
     yield app
-    app.control.purge()
     with app.connection_for_write() as conn:
-        conn.default_channel.queue_delete(app.conf.task_default_queue)
+        queue = app.amqp.queues[app.conf.task_default_queue](conn.default_channel)
+        queue.declare()  # so this channel knows its bindings, and delete() removes them
+        queue.delete()
+        queue.exchange.delete()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ DEFAULT_FROM_EMAIL = "orders@shop.example"
 
 # Celery reads every CELERY_* setting (config/celery.py). The in-memory transport needs no
 # server; set CELERY_BROKER_URL=redis://127.0.0.1:6379/0 to use Redis.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://localhost/")
 # JSON only. Tasks take ids and read the row when they run, so nothing needs pickle, and a
 # worker that accepts pickle runs whatever code a message on the broker carries.
 # https://docs.celeryq.dev/en/stable/userguide/security.html#serializers
