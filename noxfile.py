@@ -1,9 +1,9 @@
 """Sessions for the handbook. Thin on purpose: the logic lives in drill_code/drillkit.
 
-    nox                          every check CI runs (drills, starter checks, harness, docs, lint)
-    nox -s serve                 the handbook at http://127.0.0.1:8000
-    nox -s start -- drill4       copy Drill 4's starter into workspace/drill4
-    nox -s drill4 -- --target workspace/drill4    check your copy
+nox                          every check CI runs (drills, starter checks, harness, docs, lint)
+nox -s serve                 the handbook at http://127.0.0.1:8000
+nox -s start -- drill4       copy Drill 4's starter into workspace/drill4
+nox -s drill4 -- --target workspace/drill4    check your copy
 """
 
 import os
@@ -16,7 +16,7 @@ ROOT = Path(__file__).parent
 sys.path.insert(0, str(ROOT / "drill_code"))
 
 from drillkit import workspace  # noqa: E402  (needs the sys.path line above)
-from drillkit.catalog import all_drills  # noqa: E402
+from drillkit.catalog import SCRIPTS, all_drills  # noqa: E402
 from drillkit.errors import DrillError  # noqa: E402
 
 # Only the machine's Python 3.11 is used; uv must not try to download another one.
@@ -28,6 +28,9 @@ nox.options.error_on_missing_interpreters = True
 PYTHON = "3.11"
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 HARNESS_ENV = {"PYTHONPATH": str(ROOT / "drill_code")}
+# mkdocs-material prints an end-of-life banner on every build; the handbook tracks it in
+# its own time and the banner hides real warnings.
+DOCS_ENV = {**HARNESS_ENV, "NO_MKDOCS_2_WARNING": "1"}
 
 
 def install(session: nox.Session, *groups: str) -> None:
@@ -63,6 +66,17 @@ def starters(session: nox.Session) -> None:
         drillkit(session, "test", name, "--target", "starter", "--expect-flaws")
 
 
+@nox.session(python=PYTHON)
+def results(session: nox.Session) -> None:
+    """Rerun every drill's bench.py and audit.py with --check: the results the pages
+    show must still be what the code produces."""
+    install(session, "drills")
+    for drill in all_drills():
+        for kind in SCRIPTS:
+            if drill.has_script(kind):
+                drillkit(session, kind, drill.name, "--check")
+
+
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
     """A drill's benchmark, e.g. `nox -s bench -- drill2`; set DATABASE_URL for PostgreSQL."""
@@ -72,26 +86,44 @@ def bench(session: nox.Session) -> None:
     drillkit(session, "bench", *session.posargs)
 
 
+@nox.session(python=PYTHON, default=False)
+def audit(session: nox.Session) -> None:
+    """A drill's audit report, e.g. `nox -s audit -- drill1 [--target PATH] [--check]`."""
+    install(session, "drills")
+    if not session.posargs:
+        session.error("Name the drill to audit, e.g. `nox -s audit -- drill1`")
+    drillkit(session, "audit", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def scorecard(session: nox.Session) -> None:
+    """Self-audits: `-- new drill4 [--target PATH]`, `-- check [FILES]`, `-- report`."""
+    install(session, "drills", "scorecards")
+    if not session.posargs:
+        session.error("Say what to do: `-- new drill4`, `-- check [FILES]` or `-- report`")
+    drillkit(session, "scorecard", *session.posargs)
+
+
 @nox.session(python=PYTHON)
 def harness(session: nox.Session) -> None:
     """The drill harness's own tests: targets, flaw bookkeeping, messages for bad input."""
-    install(session, "drills", "docs")
+    install(session, "drills", "docs", "scorecards")
     session.run("pytest", "drill_code/drillkit/tests", *session.posargs, env=HARNESS_ENV)
 
 
 @nox.session(python=PYTHON)
 def docs(session: nox.Session) -> None:
     """Build the handbook strictly into site/ and check its code matches drill_code/."""
-    install(session, "docs", "drills")
-    session.run("mkdocs", "build", "--strict", env=HARNESS_ENV)
+    install(session, "docs", "drills", "scorecards")
+    session.run("mkdocs", "build", "--strict", env=DOCS_ENV)
     drillkit(session, "check-site", "site")
 
 
 @nox.session(python=PYTHON, default=False)
 def serve(session: nox.Session) -> None:
     """Serve the handbook with live reload at http://127.0.0.1:8000."""
-    install(session, "docs", "drills")
-    session.run("mkdocs", "serve", "--dev-addr", "127.0.0.1:8000", env=HARNESS_ENV)
+    install(session, "docs", "drills", "scorecards")
+    session.run("mkdocs", "serve", "--dev-addr", "127.0.0.1:8000", env=DOCS_ENV)
 
 
 @nox.session(python=PYTHON)

@@ -8,6 +8,8 @@ any virtualenv exists.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -60,10 +62,8 @@ class Drill:
     def solution(self) -> Path:
         return self.folder / "solution"
 
-    @property
-    def bench(self) -> Path:
-        """The drill's benchmark script, for drills that measure something."""
-        return self.folder / "bench.py"
+    def has_script(self, kind: str) -> bool:
+        return (self.folder / f"{kind}.py").is_file()
 
     def flaw(self, flaw_id: str) -> Flaw:
         for flaw in self.flaws:
@@ -120,3 +120,24 @@ def get_drill(name: str) -> Drill:
         f"There is no drill called {name!r}. The drills in this handbook are: {known}. "
         "Pass one of those names, for example `nox -s start -- drill4`."
     )
+
+
+# Optional per-drill scripts, each with main(argv) -> int, run by `python -m drillkit KIND`.
+SCRIPTS = {"bench": "benchmark", "audit": "audit report"}
+
+
+def load_script(drill: Drill, kind: str):
+    """Import the drill's bench.py or audit.py as a module, or explain that it has none."""
+    path = drill.folder / f"{kind}.py"
+    if not path.is_file():
+        having = [d.name for d in all_drills() if (d.folder / f"{kind}.py").is_file()]
+        raise DrillError(
+            f"{drill.name} has no {SCRIPTS[kind]}. Drills with one: {', '.join(having) or 'none'}."
+        )
+    spec = importlib.util.spec_from_file_location(f"{drill.name}_{kind}", path)
+    module = importlib.util.module_from_spec(spec)
+    # Registered before it runs, as a normal import would be: dataclasses and pickling
+    # look a module up in sys.modules by name.
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -3,6 +3,9 @@
     test DRILL [--target solution|starter|PATH] [--expect-flaws] [PYTEST ARGS...]
     collect DRILL --json FILE     which tests catch which flaw (for the docs)
     bench DRILL [ARGS...]         the drill's benchmark: main(ARGS) in its bench.py
+    audit DRILL [ARGS...]         the drill's audit report: main(ARGS) in its audit.py
+    check-site SITE               the built handbook shows exactly drill_code's files
+    scorecard new DRILL [--target PATH] | check [FILES] | report [--dir DIR]
 
 Problems with the learner's input or machine are printed as one paragraph, with no
 traceback, and exit with status 2.
@@ -11,12 +14,11 @@ traceback, and exit with status 2.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 from pathlib import Path
 
-from drillkit.catalog import all_drills, get_drill
+from drillkit.catalog import get_drill, load_script, shown
 from drillkit.errors import DrillError
 from drillkit.targets import Target, activate, resolve_target
 
@@ -32,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         "--target",
         help="solution (default), starter, or the folder of your copy, e.g. workspace/drill4",
     )
+    test.add_argument("--flaw-report", type=Path, help="write flaws fixed and open as JSON")
     test.add_argument(
         "--expect-flaws",
         action="store_true",
@@ -42,54 +45,128 @@ def _parser() -> argparse.ArgumentParser:
     collect.add_argument("--json", required=True, type=Path)
     bench = commands.add_parser("bench", help="run a drill's benchmark (its bench.py)")
     bench.add_argument("drill")
+    audit = commands.add_parser("audit", help="write a drill's audit report (its audit.py)")
+    audit.add_argument("drill")
+    check = commands.add_parser("check-site", help="compare the built site's code with files")
+    check.add_argument("site", type=Path)
+    scorecard = commands.add_parser("scorecard", help="self-audit scorecards")
+    actions = scorecard.add_subparsers(dest="action", required=True)
+    new = actions.add_parser("new", help="start today's scorecard for a drill")
+    new.add_argument("drill")
+    new.add_argument("--target", help="your copy of the drill (default: workspace/DRILL)")
+    validate = actions.add_parser("check", help="validate filled scorecards")
+    validate.add_argument("files", nargs="*", type=Path)
+    report = actions.add_parser("report", help="latest score and trend per checklist item")
+    report.add_argument("--dir", type=Path, help="the folder of scorecards (default: scorecards)")
+    report.add_argument("--chart", type=Path, help="where to write the chart (.png or .svg)")
     return parser
 
 
-def _run_bench(drill, args: list[str]) -> int:
-    if not drill.bench.is_file():
-        with_bench = [d.name for d in all_drills() if d.bench.is_file()]
+def _test(options, pytest_args: list[str]) -> int:
+    target = resolve_target(get_drill(options.drill), options.target)
+    if options.expect_flaws and not target.is_starter:
         raise DrillError(
-            f"{drill.name} has no benchmark. Drills with one: {', '.join(with_bench) or 'none'}."
+            "--expect-flaws proves that the starter's planted flaws are caught; use it with "
+            "--target starter. To check your own copy, run without it."
         )
-    spec = importlib.util.spec_from_file_location(f"{drill.name}_bench", drill.bench)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return int(module.main(args) or 0)
+    activate(target)
+    code, _ = _run_pytest(
+        target, pytest_args, expect_flaws=options.expect_flaws, flaw_report=options.flaw_report
+    )
+    return code
 
 
-def _run_pytest(target: Target, args: list[str], *, expect_flaws: bool = False):
+def _collect(options, pytest_args: list[str]) -> int:
+    target = resolve_target(get_drill(options.drill), "solution")
+    activate(target)
+    code, plugin = _run_pytest(target, ["--collect-only", "-q", *pytest_args])
+    if code == 0:
+        collection = {"tests": plugin.collected_count, "flaws": plugin.collected}
+        options.json.write_text(json.dumps(collection, indent=2, sort_keys=True))
+    return code
+
+
+def _run_pytest(target: Target, args: list[str], **plugin_options):
     import pytest
 
     from drillkit.pytest_plugin import DrillPlugin
 
-    plugin = DrillPlugin(target, expect_flaws=expect_flaws)
+    plugin = DrillPlugin(target, **plugin_options)
     extra = [arg for name in target.drill.pytest_plugins for arg in ("-p", name)]
     code = pytest.main([str(target.drill.tests), *extra, *args], plugins=[plugin])
     return int(code), plugin
 
 
-def main(argv: list[str] | None = None) -> int:
-    options, pytest_args = _parser().parse_known_args(argv)
-    try:
-        drill = get_drill(options.drill)
-        if options.command == "bench":
-            return _run_bench(drill, pytest_args)
-        if options.command == "test":
-            target = resolve_target(drill, options.target)
-            if options.expect_flaws and not target.is_starter:
-                raise DrillError(
-                    "--expect-flaws proves that the starter's planted flaws are caught; use "
-                    f"it with --target starter. To check your own copy, run without it."
-                )
-            activate(target)
-            return _run_pytest(target, pytest_args, expect_flaws=options.expect_flaws)[0]
-        target = resolve_target(drill, "solution")
-        activate(target)
-        code, plugin = _run_pytest(target, ["--collect-only", "-q", *pytest_args])
-        if code != 0:
-            return code
-        options.json.write_text(json.dumps(plugin.collected, indent=2, sort_keys=True))
+def _script(options, args: list[str]) -> int:
+    """`bench` and `audit`: the drill's own script does the work."""
+    return int(load_script(get_drill(options.drill), options.command).main(args) or 0)
+
+
+def _check_site(options, _unused: list[str]) -> int:
+    from drillkit.check_site import check_site
+
+    checked, problems = check_site(options.site)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if not checked:
+        raise DrillError(
+            f"{options.site} shows no code blocks from drill_code/: is it the handbook?"
+        )
+    print(f"{checked} code blocks in {options.site} match their files in drill_code/.")
+    return 1 if problems else 0
+
+
+def _scorecard(options, _unused: list[str]) -> int:
+    from drillkit import scorecards
+
+    if options.action == "new":
+        print(scorecards.new(options.drill, options.target))
         return 0
+    if options.action == "check":
+        files = options.files or sorted(scorecards.SCORECARDS.rglob("*.yml"))
+        if not files:
+            raise DrillError(
+                "There are no scorecards in scorecards/ yet. Create one with "
+                "`nox -s scorecard -- new drill4`."
+            )
+        valid, problems = scorecards.check(files)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"{valid} of {len(files)} scorecards are valid.")
+        return 1 if problems else 0
+    folder = options.dir or scorecards.SCORECARDS
+    files = scorecards.filled_scorecards(folder)
+    if not files:
+        raise DrillError(
+            f"There are no scorecards in {shown(folder)} yet. Create one with "
+            "`nox -s scorecard -- new drill4`, or look at the worked example with "
+            "`nox -s scorecard -- report --dir scorecards/example`."
+        )
+    print(scorecards.report_table(scorecards.report_rows(files)))
+    chart = scorecards.report_chart(files, options.chart or folder / "report.png")
+    print(f"\nChart of scores over time: {shown(chart)}")
+    return 0
+
+
+COMMANDS = {
+    "test": _test,
+    "collect": _collect,
+    "bench": _script,
+    "audit": _script,
+    "check-site": _check_site,
+    "scorecard": _scorecard,
+}
+# Only these pass unknown arguments on (to pytest, or to the drill's script).
+PASS_THROUGH = {"test", "collect", "bench", "audit"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    options, rest = parser.parse_known_args(argv)
+    if rest and options.command not in PASS_THROUGH:
+        parser.error(f"unrecognised arguments: {' '.join(rest)}")
+    try:
+        return COMMANDS[options.command](options, rest)
     except DrillError as problem:
         print(f"\n{problem}\n", file=sys.stderr)
         return USAGE_ERROR

@@ -14,8 +14,10 @@ The plugin then
 
 from __future__ import annotations
 
+import json
 import os
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 
@@ -31,13 +33,18 @@ def flaw_ids(item: pytest.Item) -> list[str]:
 
 
 class DrillPlugin:
-    def __init__(self, target: Target, *, expect_flaws: bool = False) -> None:
+    def __init__(
+        self, target: Target, *, expect_flaws: bool = False, flaw_report: Path | None = None
+    ) -> None:
         self.target = target
+        self.flaw_report = flaw_report  # where to write the outcome as JSON, for scorecards
+        self.passed = self.failed = 0
         self.drill = target.drill
         self.expect_flaws = expect_flaws
         # flaw id -> for each of its tests that ran, whether that test saw the flaw
         self.seen: dict[str, list[bool]] = defaultdict(list)
         self.collected: dict[str, list[str]] = defaultdict(list)
+        self.collected_count = 0
 
     # -- collection ------------------------------------------------------------------
 
@@ -76,6 +83,7 @@ class DrillPlugin:
     @pytest.hookimpl(tryfirst=True)  # before -k/-m deselect, so the check sees every test
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         listed = {flaw.id for flaw in self.drill.flaws}
+        self.collected_count = len(items)
         for item in items:
             for flaw_id in flaw_ids(item):
                 if flaw_id not in listed:
@@ -104,20 +112,25 @@ class DrillPlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report: pytest.TestReport = yield
+        if report.failed:
+            self.failed += 1
+        elif report.when == "call" and report.passed:
+            self.passed += 1
         ids = flaw_ids(item)
         if not ids or (report.when != "call" and not report.failed):
             return report
         flaws = [self.drill.flaw(flaw_id) for flaw_id in ids]
-        if self.expect_flaws:
-            # The strict xfail turned "failed with an assertion" into an expected failure.
-            seen = hasattr(report, "wasxfail")
-        else:
-            seen = report.failed
+        # Under expect_flaws the strict xfail turns "failed with an assertion" into xfailed.
+        seen = hasattr(report, "wasxfail") if self.expect_flaws else report.failed
         if self.expect_flaws and report.failed:
             # A strict xfail that passed, or failed with something other than an assertion:
             # either way the test does not prove the flaw is there.
-            self._explain(report, flaws, "is planted in the starter, but this test did not "
-                          "fail with an assertion, so it does not catch it")
+            self._explain(
+                report,
+                flaws,
+                "is planted in the starter, but this test did not "
+                "fail with an assertion, so it does not catch it",
+            )
         elif report.failed:
             self._explain(report, flaws, "is still present")
         for flaw in flaws:
@@ -141,6 +154,19 @@ class DrillPlugin:
             crash.message = f"[{names}] {crash.message}"
 
     # -- summary ---------------------------------------------------------------------
+
+    def flaw_states(self) -> dict[str, str]:
+        """Each listed flaw as "fixed", "open" or "not run", in drill.toml order."""
+        states = {}
+        for flaw in self.drill.flaws:
+            seen = self.seen.get(flaw.id)
+            states[flaw.id] = "not run" if not seen else "open" if any(seen) else "fixed"
+        return states
+
+    def pytest_sessionfinish(self) -> None:
+        if self.flaw_report is not None:
+            outcome = {"passed": self.passed, "failed": self.failed, "flaws": self.flaw_states()}
+            self.flaw_report.write_text(json.dumps(outcome, indent=2))
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if not self.seen:

@@ -61,7 +61,6 @@ def resolve_target(drill: Drill, spec: str | None) -> Target:
     return Target(drill=drill, path=path, label=spec if spec in BUILT_IN else shown(path))
 
 
-
 def activate(target: Target) -> None:
     """Make `target` the Django project of this process: check the database, put the
     target on sys.path and point DJANGO_SETTINGS_MODULE at it. Call before django.setup()

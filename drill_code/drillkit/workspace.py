@@ -39,4 +39,3 @@ def start(name: str, *, force: bool = False, workspace: Path = WORKSPACE) -> str
         f"Read the brief in the handbook, then check your copy with:\n"
         f"    nox -s {drill.name} -- --target {shown(destination)}"
     )
-

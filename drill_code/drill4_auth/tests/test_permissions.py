@@ -13,17 +13,17 @@ F1, F2, F3, F4 = "D4-F1", "D4-F2", "D4-F3", "D4-F4"
 
 PERMISSION_MATRIX = [
     # method    path                           anonymous    user         owner        staff
-    ("GET",    "/api/health/",                 200,         200,         200,         200),
-    ("GET",    "/api/me/",                     401,         200,         200,         200),
-    ("GET",    "/api/projects/",               401,         200,         200,         200),
-    ("POST",   "/api/projects/",               401,         201,         201,         201),
-    ("GET",    "/api/projects/{id}/",          401,         (404, F2),   200,         (404, F2)),
-    ("PATCH",  "/api/projects/{id}/",          401,         (404, F2),   200,         (404, F2)),
-    ("DELETE", "/api/projects/{id}/",          401,         (404, F2),   204,         (404, F2)),
-    ("GET",    "/api/projects/{id}/notes/",    401,         (404, F3),   200,         (404, F3)),
-    ("POST",   "/api/projects/{id}/notes/",    401,         (404, F3),   201,         (404, F3)),
-    ("GET",    "/api/users/",                  401,         (403, F4),   (403, F4),   200),
-    ("GET",    "/api/stats/",                  (401, F1),   (403, F1),   (403, F1),   200),
+    ("GET", "/api/health/", 200, 200, 200, 200),
+    ("GET", "/api/me/", 401, 200, 200, 200),
+    ("GET", "/api/projects/", 401, 200, 200, 200),
+    ("POST", "/api/projects/", 401, 201, 201, 201),
+    ("GET", "/api/projects/{id}/", 401, (404, F2), 200, (404, F2)),
+    ("PATCH", "/api/projects/{id}/", 401, (404, F2), 200, (404, F2)),
+    ("DELETE", "/api/projects/{id}/", 401, (404, F2), 204, (404, F2)),
+    ("GET", "/api/projects/{id}/notes/", 401, (404, F3), 200, (404, F3)),
+    ("POST", "/api/projects/{id}/notes/", 401, (404, F3), 201, (404, F3)),
+    ("GET", "/api/users/", 401, (403, F4), (403, F4), 200),
+    ("GET", "/api/stats/", (401, F1), (403, F1), (403, F1), 200),
 ]
 ROLES = ("anonymous", "user", "owner", "staff")
 # --8<-- [end:matrix]

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import jwt
 import pytest
-from conftest import LOGIN, LOGOUT, PASSWORD, REFRESH
+from conftest import LOGIN, LOGOUT, REFRESH
 from rest_framework.test import APIClient
 
 ACCESS_LIFETIME = timedelta(minutes=5)
@@ -85,6 +85,8 @@ def test_refresh_token_expires_after_a_day(tokens, time_machine):
     time_machine.shift(REFRESH_LIFETIME + timedelta(seconds=1))
     response = APIClient().post(REFRESH, {"refresh": tokens["refresh"]})
     assert response.status_code == 401
+
+
 # --8<-- [end:expiry]
 
 
@@ -119,6 +121,8 @@ def test_logout_cannot_revoke_the_access_token(tokens):
     leaves the access token working until it expires. That is why it lives minutes."""
     bearer(tokens["access"]).post(LOGOUT, {"refresh": tokens["refresh"]})
     assert me_status(tokens["access"]) == 200
+
+
 # --8<-- [end:logout-access]
 
 
@@ -156,7 +160,9 @@ def test_token_with_a_tampered_payload_is_refused(tokens, make_user):
 
 
 def test_token_signed_with_another_key_is_refused(tokens):
-    forged = jwt.encode(_claims(tokens["access"]), "a-key-that-is-not-the-servers-key", algorithm="HS256")
+    forged = jwt.encode(
+        _claims(tokens["access"]), "a-key-that-is-not-the-servers-key", algorithm="HS256"
+    )
     assert me_status(forged) == 401
 
 
@@ -186,4 +192,3 @@ def test_user_can_update_their_own_email(alice, tokens):
     assert response.status_code == 200
     alice.refresh_from_db()
     assert alice.email == "alice@new.example"
-

@@ -1,0 +1,280 @@
+"""Fixtures for Drill 1: a client that checks every request and response against the
+target's contract, and the people and events the tests use.
+
+The contract is the target's own `openapi.yaml` (the file next to `config/`), because a
+fix may belong in the contract rather than in the code. openapi-core validates each
+request the tests send and each response they get back. A violation fails the test,
+with one exception that keeps each failure pointing at one flaw: a violation that is
+the signature of a planted flaw (see SIGNATURES) fails only the tests marked with that
+flaw. Every planted flaw has such tests, so nothing is let through; on the reference
+solution there are no violations at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+from django.contrib.auth import get_user_model
+from openapi_core import OpenAPI
+from openapi_core.testing import MockRequest, MockResponse
+from rest_framework.test import APIClient
+
+from drillkit.pytest_plugin import flaw_ids
+
+PASSWORD = "correct horse battery staple"
+HOST = "http://testserver"
+
+
+def contract_path() -> Path:
+    import config  # the target's project package; the harness put the target on sys.path
+
+    return Path(config.__file__).resolve().parent.parent / "openapi.yaml"
+
+
+@pytest.fixture(scope="session")
+def contract() -> dict:
+    return yaml.safe_load(contract_path().read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def openapi(contract) -> OpenAPI:
+    return OpenAPI.from_dict(contract)
+
+
+# -- what a violation is, and which planted flaw it is the signature of ------------------
+
+
+@dataclass(frozen=True)
+class Violation:
+    side: str  # "request" or "response"
+    status: int
+    path: tuple  # where in the body, e.g. ("results", 0, "price")
+    validator: str  # the JSON Schema keyword that failed: type, enum, pattern, ...
+    message: str
+
+    def __str__(self) -> str:
+        where = "/".join(str(p) for p in self.path) or "(body)"
+        return f"{self.side} {self.status}: {where}: {self.message}"
+
+
+def _last(path: tuple) -> str:
+    names = [p for p in path if isinstance(p, str)]
+    return names[-1] if names else ""
+
+
+# --8<-- [start:signatures]
+# flaw id -> does this violation look like that flaw? Read each line as "a response that
+# breaks the contract in this way is showing flaw X".
+SIGNATURES = {
+    "D1-F1": lambda v: "organizer" in v.path and v.validator == "additionalProperties",
+    "D1-F2": lambda v: _last(v.path) == "seats_left" and v.validator == "type",
+    "D1-F3": lambda v: _last(v.path) == "status" and v.validator == "enum",
+    "D1-F4": lambda v: _last(v.path) in ("price", "price_paid") and v.validator == "type",
+    "D1-F5": lambda v: (
+        _last(v.path) in ("starts_at", "created_at") and v.validator in ("pattern", "format")
+    ),
+    "D1-F6": lambda v: _last(v.path) == "title" and v.validator == "maxLength",
+    "D1-F8": lambda v: (
+        v.validator in ("required", "additionalProperties")
+        and ("organizer" in v.message or "host" in v.message)
+    ),
+    "D1-F9": lambda v: v.status == 200 and v.path == () and v.validator == "type",
+    "D1-F10": lambda v: v.status >= 400 and v.side == "response",
+}
+# --8<-- [end:signatures]
+
+
+def flaw_of(violation: Violation) -> str | None:
+    for flaw_id, looks_like in SIGNATURES.items():
+        if looks_like(violation):
+            return flaw_id
+    return None
+
+
+def _violations(side: str, status: int, error: Exception) -> list[Violation]:
+    """Flatten openapi-core's exception (which wraps jsonschema errors) into a list."""
+    found, seen, stack = [], set(), [error]
+    while stack:
+        exc = stack.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        for schema_error in getattr(exc, "schema_errors", ()) or ():
+            found.append(
+                Violation(
+                    side,
+                    status,
+                    tuple(schema_error.absolute_path),
+                    str(schema_error.validator),
+                    schema_error.message,
+                )
+            )
+        stack += [exc.__cause__, exc.__context__, *getattr(exc, "exceptions", ())]
+    return found or [Violation(side, status, (), "", str(error))]
+
+
+# -- the client --------------------------------------------------------------------------
+
+
+class ContractClient(APIClient):
+    """APIClient that validates every request and response against the contract.
+
+    `invalid_request=True` says the test sends a bad body on purpose: the contract must
+    then reject the request too, which proves the test probes a rule the contract has.
+    """
+
+    def __init__(self, openapi: OpenAPI, test: pytest.Item, **kwargs) -> None:
+        # A crash must come back as a 500 response, not as an exception in the test,
+        # so that the starter fails with an assertion on PostgreSQL too.
+        super().__init__(raise_request_exception=False, **kwargs)
+        self.openapi = openapi
+        self.own_flaws = set(flaw_ids(test))
+        self.tolerated: list[tuple[str, Violation]] = []
+
+    def call(self, method: str, path: str, body=None, *, invalid_request: bool = False):
+        data = json.dumps(body).encode() if body is not None else b""
+        path_only, _, query = path.partition("?")
+        args = dict(p.split("=", 1) for p in query.split("&") if p)
+        auth = self._credentials.get("HTTP_AUTHORIZATION")
+        request = MockRequest(
+            HOST,
+            method,
+            path_only,
+            args=args,
+            data=data or None,
+            headers={"Authorization": auth} if auth else {},
+        )
+        request_errors = list(self.openapi.iter_request_errors(request))
+        if invalid_request:
+            assert request_errors, (
+                f"the test sends {body} to {method} {path} as an invalid request, but the "
+                "contract accepts it: the contract is missing this rule"
+            )
+        else:
+            self._check(
+                [v for e in request_errors for v in _violations("request", 0, e)], method, path
+            )
+        response = self.generic(method, path, data=data.decode(), content_type="application/json")
+        assert response.status_code < 500, (
+            f"{method} {path} crashed the API with a {response.status_code}"
+        )
+        if response.content:
+            mock = MockResponse(
+                response.content,
+                response.status_code,
+                content_type=response.get("Content-Type", "").split(";")[0],
+            )
+            errors = self.openapi.iter_response_errors(request, mock)
+            self._check(
+                [v for e in errors for v in _violations("response", response.status_code, e)],
+                method,
+                path,
+            )
+        response.body = response.json() if response.content else None
+        return response
+
+    def _check(self, violations: list[Violation], method: str, path: str) -> None:
+        failing = []
+        for violation in violations:
+            flaw_id = flaw_of(violation)
+            if flaw_id is None or flaw_id in self.own_flaws:
+                failing.append((flaw_id, violation))
+            else:
+                self.tolerated.append((flaw_id, violation))
+        assert not failing, f"{method} {path} breaks the contract:\n" + "\n".join(
+            f"  - {violation}" + (f"  [{flaw_id}]" if flaw_id else "  [not a planted flaw]")
+            for flaw_id, violation in failing
+        )
+
+    def get(self, path, **kwargs):
+        return self.call("GET", path, **kwargs)
+
+    def post(self, path, body=None, **kwargs):
+        return self.call("POST", path, body, **kwargs)
+
+    def patch(self, path, body=None, **kwargs):
+        return self.call("PATCH", path, body, **kwargs)
+
+
+# -- people, events, tickets ---------------------------------------------------------------
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username, **extra):
+        return get_user_model().objects.create_user(
+            username=username, email=f"{username}@example.com", password=PASSWORD, **extra
+        )
+
+    return make
+
+
+@pytest.fixture
+def organizer(make_user):
+    return make_user("olivia", is_staff=True)
+
+
+@pytest.fixture
+def guest(make_user):
+    return make_user("gus")
+
+
+@pytest.fixture
+def client_for(openapi, request):
+    """A ContractClient signed in as `user` with HTTP Basic (or anonymous for None)."""
+
+    def make(user):
+        client = ContractClient(openapi, request.node)
+        if user is not None:
+            token = base64.b64encode(f"{user.username}:{PASSWORD}".encode()).decode()
+            client.credentials(HTTP_AUTHORIZATION=f"Basic {token}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(client_for, organizer):
+    """The organizer's client: most tests act as the person who runs the events."""
+    return client_for(organizer)
+
+
+@pytest.fixture
+def event(organizer):
+    from events.models import Event  # the target's app, whichever target it is
+
+    return Event.objects.create(
+        organizer=organizer,
+        title="PyCon Berlin",
+        status=Event.Status.PUBLISHED,
+        starts_at="2026-05-14T18:30:00Z",
+        capacity=3,
+        price=Decimal("25.50"),
+    )
+
+
+@pytest.fixture
+def book(event):
+    """Book tickets through the ORM, for tests that are not about booking."""
+    from events.models import Ticket
+
+    def make(name="Ada", *, for_event=None):
+        return Ticket.objects.create(
+            event=for_event or event, holder_name=name, holder_email=f"{name}@example.com"
+        )
+
+    return make
+
+
+VALID_EVENT = {
+    "title": "DjangoCon Europe",
+    "starts_at": "2026-06-01T09:00:00+02:00",
+    "capacity": 300,
+    "price": "120.00",
+}

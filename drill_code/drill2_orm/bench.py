@@ -1,0 +1,410 @@
+"""Drill 2's benchmark: query counts and response times, starter against solution.
+
+    nox -s bench -- drill2                       print the table (SQLite in memory)
+    DATABASE_URL=postgres://... nox -s bench -- drill2     the same on PostgreSQL
+    nox -s bench -- drill2 --target workspace/drill2       your copy against the solution
+    nox -s bench -- drill2 --write               also save results/ and tests/payloads.json
+    nox -s bench -- drill2 --check               CI: regenerate what is deterministic
+                                                 (query counts, SQL, payloads) and compare
+
+For every endpoint and N books (10, 100, 1000 by default), each target gets a fresh
+catalogue of N books, and the page asks for all of them (?page_size=N). A request is
+timed through Django's test client, the whole stack but the network: the median of
+--repeat runs after one warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+PAYLOADS = HERE / "tests" / "payloads.json"
+sys.path.insert(0, str(HERE / "tests"))  # catalogue.py and budgets.py, shared with the tests
+
+import budgets  # noqa: E402
+import catalogue  # noqa: E402
+
+from drillkit.backends import database_url, describe, is_postgres  # noqa: E402
+from drillkit.benchkit import markdown_table, median_seconds, run_in_target  # noqa: E402
+from drillkit.catalog import get_drill, shown  # noqa: E402
+from drillkit.errors import DrillError  # noqa: E402
+from drillkit.targets import resolve_target  # noqa: E402
+
+SIZES = (10, 100, 1000)
+SQL_SIZE = 3  # books in the catalogue whose SQL results/sql/ shows
+SPEEDUP_GOAL = 10  # the solution must be this much faster at the largest N, on SQLite
+# The one flaw no budget row can show: its query count is fine, its numbers are not.
+EXTRA_SQL = {"D2-F9": (budgets.PUBLISHERS, budgets.EVERYTHING)}
+
+
+# -- run inside a target (see drillkit.benchkit.run_in_target) -----------------------------
+
+
+def measure(sizes: list[int], repeat: int) -> list[dict]:
+    """For each size and endpoint: queries, rows, a digest of the JSON and the median time."""
+    from django.db import reset_queries
+    from rest_framework.test import APIClient
+
+    from drillkit.queries import capture
+
+    client, rows = APIClient(), []
+    for size in sizes:
+        catalogue.clear()
+        catalogue.create(catalogue.plan(size))
+        for path in budgets.ENDPOINTS:
+            url = path.format(n=size)
+            reset_queries()  # as every request does; capture() keeps the log from emptying
+            with capture() as log:
+                response = client.get(url)
+            if response.status_code != 200:
+                raise RuntimeError(f"GET {url} answered {response.status_code}")
+            body = response.json()
+            rows.append(
+                {
+                    "path": path,
+                    "size": size,
+                    "rows": len(body["results"]) if "results" in body else 1,
+                    "queries": len(log),
+                    "digest": hashlib.sha256(response.content).hexdigest()[:16],
+                    "seconds": (
+                        median_seconds(lambda url=url: client.get(url), repeat=repeat)
+                        if repeat
+                        else None
+                    ),
+                }
+            )
+    return rows
+
+
+def captured_sql(size: int) -> dict[str, list[str]]:
+    """Every endpoint's SQL, as run, for a catalogue of `size` books."""
+    from rest_framework.test import APIClient
+
+    from drillkit.queries import capture
+
+    catalogue.create(catalogue.plan(size))
+    sql = {}
+    for path in budgets.ENDPOINTS:
+        with capture() as log:
+            response = APIClient().get(path.format(n=size))
+        sql[path] = {"queries": [query.sql for query in log], "answer": response.json()}
+    return sql
+
+
+def payloads() -> dict[str, object]:
+    """The JSON of every PAYLOAD_REQUESTS path, for the tests' reference file."""
+    from rest_framework.test import APIClient
+
+    catalogue.create(catalogue.plan(catalogue.PAYLOAD_SIZE))
+    return {path: APIClient().get(path).json() for path in catalogue.PAYLOAD_REQUESTS}
+
+
+def scorecard_figures(target: str) -> dict[str, int | float]:
+    """Figures `nox -s scorecard -- new drill2` records: each endpoint's query count at
+    N=100 on the learner's copy, and the book list's median time."""
+    copy = resolve_target(get_drill("drill2"), target)
+    rows = run_in_target(copy, measure, sizes=[100], repeat=3)
+    figures: dict[str, int | float] = {
+        f"queries {_endpoint(row['path'])} N=100": row["queries"] for row in rows
+    }
+    books = next(row for row in rows if row["path"] == budgets.BOOKS)
+    figures["ms /api/books/ N=100"] = round(books["seconds"] * 1000, 1)
+    return figures
+
+
+# -- the report ---------------------------------------------------------------------------
+
+
+def _endpoint(path: str) -> str:
+    return path.split("?")[0]
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:,.1f}"
+
+
+def table(base: dict, solution: dict, base_label: str) -> str:
+    headers = [
+        "endpoint",
+        "N",
+        "rows",
+        f"{base_label} queries",
+        "solution queries",
+        "minimum",
+        f"{base_label} ms",
+        "solution ms",
+        "speed-up",
+        "same JSON",
+    ]
+    rows = []
+    for key, ours in base.items():
+        theirs = solution[key]
+        speedup = (
+            f"{ours['seconds'] / theirs['seconds']:,.1f}x"
+            if ours["seconds"] and theirs["seconds"]
+            else "-"
+        )
+        rows.append(
+            [
+                _endpoint(ours["path"]),
+                ours["size"],
+                ours["rows"],
+                ours["queries"],
+                theirs["queries"],
+                budgets.minimum(ours["path"]),
+                _ms(ours["seconds"]),
+                _ms(theirs["seconds"]),
+                speedup,
+                "yes" if ours["digest"] == theirs["digest"] else "**no**",
+            ]
+        )
+    return markdown_table(headers, rows)
+
+
+def verdicts(base: dict, solution: dict, base_label: str, postgres: bool) -> list[str]:
+    lines = []
+    by_path: dict[str, list[dict]] = {}
+    for row in solution.values():
+        by_path.setdefault(row["path"], []).append(row)
+    growing = [_endpoint(p) for p, rows in by_path.items() if len({r["queries"] for r in rows}) > 1]
+    over = [
+        _endpoint(p)
+        for p, rows in by_path.items()
+        if any(r["queries"] != budgets.minimum(p) for r in rows)
+    ]
+    lines.append(
+        "Solution query counts constant in N: "
+        + ("yes, on every endpoint." if not growing else f"NO: {', '.join(growing)}.")
+    )
+    lines.append(
+        "Solution at the minimum of tests/budgets.py: "
+        + ("yes, on every endpoint." if not over else f"NO: {', '.join(over)}.")
+    )
+    largest = max(row["size"] for row in solution.values())
+    timed = [
+        (key, base[key]["seconds"] / row["seconds"])
+        for key, row in solution.items()
+        if row["size"] == largest and row["seconds"] and base[key]["seconds"]
+    ]
+    if timed:
+        best = max(timed, key=lambda item: item[1])
+        worst = min(timed, key=lambda item: item[1])
+        goal = "" if postgres else f" (goal on SQLite: at least {SPEEDUP_GOAL}x on the book list)"
+        books = solution.get(f"{budgets.BOOKS}@{largest}")
+        books_speedup = base[f"{budgets.BOOKS}@{largest}"]["seconds"] / books["seconds"]
+        lines.append(
+            f"Speed-up at N={largest}: {books_speedup:,.1f}x on /api/books/{goal}; "
+            f"from {worst[1]:,.1f}x ({_endpoint(solution[worst[0]]['path'])}) to "
+            f"{best[1]:,.1f}x ({_endpoint(solution[best[0]]['path'])})."
+        )
+    differ = sorted(
+        {_endpoint(base[k]["path"]) for k in base if base[k]["digest"] != solution[k]["digest"]}
+    )
+    if differ:
+        lines.append(
+            f"The {base_label} answers differently from the solution on {', '.join(differ)}: "
+            "a wrong number is a bug whatever the query count (see D2-F9)."
+        )
+    return lines
+
+
+def _keyed(rows: list[dict]) -> dict[str, dict]:
+    return {f"{row['path']}@{row['size']}": row for row in rows}
+
+
+# -- SQL before and after, per flaw ---------------------------------------------------------
+
+
+def sql_files(starter: dict[str, list[str]], solution: dict[str, list[str]]) -> dict[str, str]:
+    """results/sql/<flaw>.<target>.sql: the queries each flaw is about, grouped."""
+    import sqlparse
+
+    from drillkit.queries import Query, QueryLog
+
+    where = {}
+    for row in budgets.BUDGETS:
+        if row.flaw and row.flaw not in where:
+            where[row.flaw] = (row.path, row.tables, row.loads)
+    for flaw, (path, tables) in EXTRA_SQL.items():
+        where[flaw] = (path, tables, "the publishers with both counts")
+    files = {}
+    for flaw, (path, tables, loads) in sorted(where.items()):
+        row = budgets.Budget(path, loads, tables, 0, flaw)
+        for label, captured in (("starter", starter), ("solution", solution)):
+            log = row.count(QueryLog([Query(sql) for sql in captured[path]["queries"]]))
+            url = path.format(n=SQL_SIZE)
+            lines = [
+                f"-- GET {url} on the {label}, with {SQL_SIZE} books: "
+                f"{len(log)} {'query' if len(log) == 1 else 'queries'} for {loads}."
+            ]
+            for group in log.similar(most_repeated_first=False):
+                lines.append("")
+                if group.repeated:
+                    lines.append(
+                        f"-- Run {group.count} times, with different parameters "
+                        "(similar queries); the first one:"
+                    )
+                lines.append(sqlparse.format(group.example.sql, reindent=True).strip() + ";")
+            if flaw in EXTRA_SQL:  # the flaw is in the answer, so show the answer
+                lines += ["", "-- The answer:"] + [
+                    f"--   {item['name']}: book_count {item['book_count']}, "
+                    f"review_count {item['review_count']}"
+                    for item in captured[path]["answer"]["results"]
+                ]
+            files[f"{flaw}.{label}.sql"] = "\n".join(lines) + "\n"
+    return files
+
+
+# -- the command ------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nox -s bench -- drill2", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--target", default="starter", help="starter (default) or your copy's folder"
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), metavar="N")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per request (median)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="save results/ and tests/payloads.json")
+    mode.add_argument("--check", action="store_true", help="regenerate and compare (for CI)")
+    return parser
+
+
+def _backend() -> str:
+    return "postgresql" if is_postgres(database_url()) else "sqlite"
+
+
+def main(argv: list[str]) -> int:
+    options = _parser().parse_args(argv)
+    drill = get_drill("drill2")
+    base = resolve_target(drill, options.target)
+    solution = resolve_target(drill, "solution")
+    if (options.write or options.check) and not base.is_starter:
+        raise DrillError(
+            "--write and --check compare the starter with the solution; drop --target."
+        )
+    if options.check:
+        return check(base, solution)
+    backend = describe(database_url())
+    print(f"Drill 2 benchmark on {backend}: {base.label} against solution, N = {options.sizes}")
+    print(f"Timing: median of {options.repeat} runs after one warm-up.\n", flush=True)
+    base_rows = _keyed(run_in_target(base, measure, sizes=options.sizes, repeat=options.repeat))
+    solution_rows = _keyed(
+        run_in_target(solution, measure, sizes=options.sizes, repeat=options.repeat)
+    )
+    report = table(base_rows, solution_rows, base.label)
+    notes = verdicts(base_rows, solution_rows, base.label, is_postgres(database_url()))
+    print(report)
+    print()
+    print("\n".join(notes))
+    if options.write:
+        write(base_rows, solution_rows, report, notes, options)
+    return 0
+
+
+def write(base_rows, solution_rows, report, notes, options) -> None:
+    import django
+    import rest_framework
+
+    backend = _backend()
+    RESULTS.mkdir(exist_ok=True)
+    meta = {
+        "database": describe(database_url()),
+        "python": sys.version.split()[0],
+        "django": django.get_version(),
+        "djangorestframework": rest_framework.VERSION,
+        "repeat": options.repeat,
+        "sizes": options.sizes,
+    }
+    data = {
+        "meta": meta,
+        "starter": list(base_rows.values()),
+        "solution": list(solution_rows.values()),
+    }
+    (RESULTS / f"bench-{backend}.json").write_text(json.dumps(data, indent=1) + "\n")
+    (RESULTS / f"bench-{backend}.md").write_text(
+        f"Measured on {meta['database']} with Python {meta['python']}, Django "
+        f"{meta['django']}, DRF {meta['djangorestframework']}: median of {options.repeat} "
+        "runs, milliseconds per request.\n\n"
+        + report
+        + "\n\n"
+        + "\n".join(f"- {line}" for line in notes)
+        + "\n"
+    )
+    written = [RESULTS / f"bench-{backend}.json", RESULTS / f"bench-{backend}.md"]
+    if backend == "sqlite":  # the SQL on the page, and the payloads, come from SQLite
+        for name, text in _generated().items():
+            path = HERE / name
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text)
+            written.append(path)
+    print("\nWrote " + ", ".join(shown(p) for p in written))
+
+
+def _generated() -> dict[str, str]:
+    """The deterministic files: SQL per flaw and the tests' reference payloads."""
+    drill = get_drill("drill2")
+    starter, solution = resolve_target(drill, "starter"), resolve_target(drill, "solution")
+    files = {
+        f"results/sql/{name}": text
+        for name, text in sql_files(
+            run_in_target(starter, captured_sql, size=SQL_SIZE),
+            run_in_target(solution, captured_sql, size=SQL_SIZE),
+        ).items()
+    }
+    files["tests/payloads.json"] = (
+        json.dumps(run_in_target(solution, payloads), indent=1, sort_keys=True) + "\n"
+    )
+    return files
+
+
+def check(starter, solution) -> int:
+    """Regenerate the deterministic results and compare them with the committed files."""
+    backend = _backend()
+    committed = RESULTS / f"bench-{backend}.json"
+    if not committed.is_file():
+        raise DrillError(
+            f"{shown(committed)} does not exist yet. Run `nox -s bench -- drill2 --write` "
+            "(with the same DATABASE_URL) and commit the results."
+        )
+    saved = json.loads(committed.read_text())
+    sizes = saved["meta"]["sizes"]
+    problems = []
+    for label, target in (("starter", starter), ("solution", solution)):
+        now = _keyed(run_in_target(target, measure, sizes=sizes, repeat=0))
+        for row in saved[label]:
+            fresh = now.get(f"{row['path']}@{row['size']}")
+            if fresh is None or (fresh["queries"], fresh["digest"]) != (
+                row["queries"],
+                row["digest"],
+            ):
+                problems.append(
+                    f"{label} {_endpoint(row['path'])} N={row['size']}: the committed table "
+                    f"says {row['queries']} queries, now "
+                    f"{fresh['queries'] if fresh else 'not measured'}"
+                    + (
+                        ""
+                        if fresh is None or fresh["digest"] == row["digest"]
+                        else " (and the JSON changed)"
+                    )
+                )
+    if backend == "sqlite":
+        for name, text in _generated().items():
+            path = HERE / name
+            if not path.is_file() or path.read_text() != text:
+                problems.append(f"{shown(path)} differs from what the code produces now")
+    if problems:
+        print("The committed results are out of date:\n  " + "\n  ".join(problems))
+        print("\nRun `nox -s bench -- drill2 --write` and commit results/ and tests/payloads.json.")
+        return 1
+    checked = "query counts, JSON digests" + (", SQL and payloads" if backend == "sqlite" else "")
+    print(f"Drill 2 results on {describe(database_url())} are up to date ({checked}).")
+    return 0

@@ -1,0 +1,1 @@
+-- GET /api/books/?page_size=3 on the solution, with 3 books: 0 queries for every book's publisher: joined, no query.

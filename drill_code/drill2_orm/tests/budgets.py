@@ -1,0 +1,74 @@
+"""The query budget of every endpoint: the spec the query tests and the benchmark share.
+
+Each row says how many queries one GET may run for one part of its answer, with
+`{n}` books in the catalogue and all of them asked for in one page. The budgets are the
+minimum for a paginated DRF endpoint: one COUNT for the paginator, one SELECT for the
+page with every to-one relation joined and every number annotated, and one more SELECT
+per to-many relation (prefetch_related), whatever the page size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BOOKS = "/api/books/?page_size={n}"
+BOOK = "/api/books/1/"
+TOP_RATED = "/api/books/top-rated/?page_size={n}"
+AUTHORS = "/api/authors/?page_size={n}"
+PUBLISHERS = "/api/publishers/?page_size={n}"
+REVIEWS = "/api/reviews/?page_size={n}"
+ENDPOINTS = (BOOKS, BOOK, TOP_RATED, AUTHORS, PUBLISHERS, REVIEWS)
+
+EVERYTHING = ("*",)  # every query the request runs
+ANYTHING_ELSE = ("?",)  # queries on tables no other row of the endpoint names
+
+BOOK_T, PUBLISHER_T, AUTHOR_T = "bookstore_book", "bookstore_publisher", "bookstore_author"
+TAG_T, REVIEW_T = "bookstore_tag", "bookstore_review"
+
+
+@dataclass(frozen=True)
+class Budget:
+    path: str
+    loads: str  # what these queries fetch, in words
+    tables: tuple[str, ...]  # main tables of the queries counted, or EVERYTHING / ANYTHING_ELSE
+    most: int
+    flaw: str | None  # the planted flaw that breaks this budget in the starter
+
+    def count(self, log):
+        """The queries of `log` this row counts (a drillkit.queries.QueryLog)."""
+        if self.tables == EVERYTHING:
+            return log
+        if self.tables == ANYTHING_ELSE:
+            named = {t for row in BUDGETS if row.path == self.path for t in row.tables}
+            return log.not_on(*named)
+        return log.on(*self.tables)
+
+
+# fmt: off
+# --8<-- [start:budgets]
+BUDGETS = [
+    # path            what the queries load                          tables        most  starter
+    Budget(BOOKS,      "a COUNT for the paginator, then the books",  (BOOK_T,),      2, "D2-F5"),
+    Budget(BOOKS,      "every book's publisher: joined, no query",   (PUBLISHER_T,), 0, "D2-F1"),
+    Budget(BOOKS,      "every book's authors",                       (AUTHOR_T,),    1, "D2-F2"),
+    Budget(BOOKS,      "every book's tags",                          (TAG_T,),       1, "D2-F3"),
+    Budget(BOOKS,      "every book's three newest published reviews", (REVIEW_T,),   1, "D2-F4"),
+    Budget(BOOKS,      "anything else",                              ANYTHING_ELSE,  0, None),
+    Budget(BOOK,       "the book, with its description",             (BOOK_T,),      1, "D2-F5"),
+    Budget(BOOK,       "its publisher: joined, no query",            (PUBLISHER_T,), 0, "D2-F1"),
+    Budget(BOOK,       "its authors",                                (AUTHOR_T,),    1, None),
+    Budget(BOOK,       "its tags",                                   (TAG_T,),       1, None),
+    Budget(BOOK,       "its three newest published reviews",         (REVIEW_T,),    1, "D2-F4"),
+    Budget(BOOK,       "anything else",                              ANYTHING_ELSE,  0, None),
+    Budget(TOP_RATED,  "the same as the book list",                  EVERYTHING,     5, "D2-F6"),
+    Budget(AUTHORS,    "a COUNT, then authors and book counts",      EVERYTHING,     2, "D2-F7"),
+    Budget(PUBLISHERS, "a COUNT, then publishers and both counts",   EVERYTHING,     2, None),
+    Budget(REVIEWS,    "a COUNT, then reviews, books, publishers",   EVERYTHING,     2, "D2-F8"),
+]
+# --8<-- [end:budgets]
+# fmt: on
+
+
+def minimum(path: str) -> int:
+    """The whole budget of one endpoint: the fewest queries it can answer in."""
+    return sum(row.most for row in BUDGETS if row.path == path)

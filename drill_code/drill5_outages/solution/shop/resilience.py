@@ -1,0 +1,71 @@
+"""How the shop talks to a database that may be down: one circuit breaker per process.
+
+Every database call goes through `database()`. After FAIL_MAX infrastructure failures
+in a row the breaker opens: for RESET_TIMEOUT seconds no request touches the database,
+each is answered at once (stale data or a 503), and the database gets room to recover.
+Then one trial call goes through; success closes the breaker, failure opens it again.
+"""
+
+from contextlib import contextmanager
+
+import pybreaker
+from django.db import InterfaceError, OperationalError
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+# --8<-- [start:breaker]
+FAIL_MAX = 3
+RESET_TIMEOUT = 1  # seconds: the service recovers at most this long after the database
+
+
+def is_infrastructure_failure(exc: BaseException) -> bool:
+    """Only a database that cannot answer counts: a refused connection, a dropped one, a
+    query cancelled by statement_timeout. An IntegrityError, a 404 or a validation
+    error is the database answering, and must not open the breaker."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+# One breaker per process, shared by every thread: module state is created once.
+database_breaker = pybreaker.CircuitBreaker(
+    fail_max=FAIL_MAX,
+    reset_timeout=RESET_TIMEOUT,
+    exclude=[lambda exc: not is_infrastructure_failure(exc)],
+    name="database",
+)
+# --8<-- [end:breaker]
+
+
+class DatabaseUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The shop cannot reach its database right now. Please retry shortly."
+    default_code = "database_unavailable"
+
+    def __init__(self, retry_after: int = RESET_TIMEOUT):
+        super().__init__()
+        # DRF's exception handler sends `wait` as the Retry-After header (it is how
+        # throttling does it): tell clients when the breaker will try again.
+        self.wait = retry_after
+
+
+# --8<-- [start:guard]
+@contextmanager
+def database():
+    """Run a block of database work through the breaker.
+
+    An outage, or an open breaker, becomes DatabaseUnavailable (a JSON 503 with
+    Retry-After). Querysets are lazy: evaluate them inside the block, or the query runs
+    after it, outside the breaker.
+    """
+    try:
+        # calling() rather than call(): pybreaker's call() holds the breaker's lock while
+        # the function runs, which would let only one thread at a time use the database.
+        # https://github.com/danielfm/pybreaker/issues/3
+        with database_breaker.calling():
+            yield
+    except pybreaker.CircuitBreakerError as exc:
+        raise DatabaseUnavailable() from exc
+    except (OperationalError, InterfaceError) as exc:
+        raise DatabaseUnavailable() from exc
+
+
+# --8<-- [end:guard]

@@ -1,0 +1,148 @@
+"""Reading the catalogue while the database is up, slow, locked or gone.
+
+With the database gone, the contract is: a last good copy if there is one, marked
+with an Age header; otherwise a JSON 503 with Retry-After. Never a hang, never a
+stack trace, never an empty list that looks like success.
+"""
+
+import threading
+import time
+
+import pytest
+from conftest import PRODUCTS, assert_clean_json_503
+from django.db import connection, transaction
+
+SKUS = ["KB-01", "MN-27", "MS-02"]
+
+
+def skus(response):
+    return [product["sku"] for product in response.json()]
+
+
+# -- a healthy database ------------------------------------------------------------------
+
+
+def test_catalogue_lists_every_product_in_sku_order(client, products):
+    response = client.get(PRODUCTS)
+    assert response.status_code == 200
+    assert skus(response) == SKUS
+    assert response.json()[0] == {
+        "id": products[0].pk,
+        "sku": "KB-01",
+        "name": "Mechanical keyboard",
+        "price": "89.00",
+        "stock": 25,
+    }
+
+
+def test_a_fresh_answer_carries_no_age_header(client, products):
+    response = client.get(PRODUCTS)
+    assert "Age" not in response.headers, "Age marks stale answers; a fresh one has none"
+
+
+def test_a_slow_but_working_database_still_gets_fresh_answers(client, products, faults):
+    faults.slow(0.05)
+    started = time.monotonic()
+    response = client.get(PRODUCTS)
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    assert skus(response) == SKUS
+    assert "Age" not in response.headers, "a slow database is not an outage: serve fresh data"
+    assert elapsed < 3, f"a database 50 ms slower per round trip made the read take {elapsed:.1f}s"
+
+
+# -- the database is gone, with a warm cache -----------------------------------------------
+
+
+# --8<-- [start:warm]
+@pytest.mark.flaw("D5-F5")
+def test_a_warm_cache_serves_the_last_good_catalogue_during_an_outage(client, products, faults):
+    before = client.get(PRODUCTS).json()
+    faults.cut()
+    response = client.get(PRODUCTS)
+    assert response.status_code == 200, "with a last good copy at hand, serve it"
+    assert response.json() == before, "the fallback must be the last good catalogue"
+
+
+@pytest.mark.flaw("D5-F6")
+def test_stale_data_is_marked_with_an_age_header(client, products, faults):
+    client.get(PRODUCTS)
+    faults.cut()
+    response = client.get(PRODUCTS)
+    precondition = "precondition: the last good catalogue is served during the outage (D5-F5)"
+    assert response.status_code == 200, precondition
+    assert response.json(), precondition
+    age = response.headers.get("Age", "")
+    assert age.isdigit(), (
+        f"a stale answer must say how old it is, in seconds, in an Age header; got {age!r}"
+    )
+
+
+# --8<-- [end:warm]
+
+
+# -- the database is gone, and nothing is cached --------------------------------------------
+
+
+@pytest.mark.flaw("D5-F2")
+def test_an_outage_is_not_reported_as_an_empty_catalogue(client, products, faults):
+    faults.cut()
+    response = client.get(PRODUCTS)
+    assert not (response.status_code == 200 and response.json() == []), (
+        "the database is down and nothing is cached: answering 200 [] says the shop sells nothing"
+    )
+
+
+# --8<-- [start:cold]
+@pytest.mark.flaw("D5-F2")
+@pytest.mark.flaw("D5-F3")
+def test_a_cold_read_during_an_outage_gets_a_json_503_with_retry_after(client, products, faults):
+    faults.cut()
+    assert_clean_json_503(client.get(PRODUCTS))
+
+
+# --8<-- [end:cold]
+
+
+# -- the database is up, but a lock holds the query ----------------------------------------
+
+LOCK_HELD_FOR = 3.0  # seconds: how long the "migration" keeps the table locked
+READ_BUDGET = 1.5  # seconds: how long a read may take, however stuck the database is
+
+
+# --8<-- [start:lock]
+@pytest.mark.postgres
+@pytest.mark.flaw("D5-F1")
+def test_a_read_stuck_behind_a_lock_is_answered_within_the_budget(client, products):
+    from shop.models import Product
+
+    locked, release = threading.Event(), threading.Event()
+
+    def migration_holding_a_lock():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                table = connection.ops.quote_name(Product._meta.db_table)
+                cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+                locked.set()
+                release.wait(LOCK_HELD_FOR)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=migration_holding_a_lock)
+    holder.start()
+    try:
+        assert locked.wait(5), "precondition: the test could not take the table lock"
+        started = time.monotonic()
+        response = client.get(PRODUCTS)
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join(10)
+    assert elapsed < READ_BUDGET, (
+        f"the read waited {elapsed:.1f}s for a lock; it must give up within "
+        f"{READ_BUDGET}s (a statement timeout) and answer"
+    )
+    assert response.status_code in (200, 503)
+
+
+# --8<-- [end:lock]

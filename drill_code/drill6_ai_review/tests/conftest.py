@@ -1,0 +1,140 @@
+"""Fixtures for Drill 6: two customers, a small catalogue, a fake internet and an attacker.
+
+The attacker's client does not re-raise the target's exceptions: an attacker sees a 500
+page, not a traceback, and the test then checks what the request did to the data.
+"""
+
+import hashlib
+import hmac
+import json
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from network import FakeInternet
+from rest_framework.test import APIClient
+
+ORDERS = "/api/orders/"
+SEARCH = "/api/orders/search/"
+IMPORT = "/api/orders/import/"
+WEBHOOK = "/api/payments/webhook/"
+PARTNER = "https://feeds.partner.example"
+PAGE_SIZE = 50
+
+
+@pytest.fixture(autouse=True)
+def internet(monkeypatch):
+    """Every test runs offline: outbound HTTP is answered by a fake, never sent."""
+    fake = FakeInternet()
+    fake.dns["feeds.partner.example"] = "93.184.216.34"
+    return fake.install(monkeypatch)
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username):
+        return get_user_model().objects.create_user(
+            username=username, email=f"{username}@example.com", password="unused"
+        )
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice")
+
+
+@pytest.fixture
+def mallory(make_user):
+    return make_user("mallory")
+
+
+@pytest.fixture
+def client_for():
+    def make(user):
+        client = APIClient()
+        client.force_login(user)
+        client.raise_request_exception = False
+        return client
+
+    return make
+
+
+@pytest.fixture
+def as_alice(client_for, alice):
+    return client_for(alice)
+
+
+@pytest.fixture
+def as_mallory(client_for, mallory):
+    return client_for(mallory)
+
+
+@pytest.fixture
+def catalogue(db):
+    from orders.models import Product  # the target's app, whichever it is
+
+    return {
+        p.sku: p
+        for p in Product.objects.bulk_create(
+            [
+                Product(sku="DESK-01", name="Standing desk", price=Decimal("19.99")),
+                Product(sku="BOLT-M6", name="M6 bolt", price=Decimal("0.10")),
+                Product(sku="LAMP-OLD", name="Old lamp", price=Decimal("5.00"), active=False),
+            ]
+        )
+    }
+
+
+def place(client, *lines, reference="PO-1001", note="", **extra):
+    """POST an order of (sku, quantity) lines; return the response."""
+    body = {
+        "reference": reference,
+        "note": note,
+        "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines],
+        **extra,
+    }
+    return client.post(ORDERS, body, format="json")
+
+
+def items(data):
+    """The orders in a list response, paginated ({"results": [...]}) or not."""
+    return data["results"] if isinstance(data, dict) and "results" in data else data
+
+
+def money(value):
+    """A price from the JSON, whatever its type, as an exact Decimal."""
+    return Decimal(str(value))
+
+
+@pytest.fixture
+def alices_order(as_alice, catalogue):
+    response = place(as_alice, ("DESK-01", 2), reference="PO-ALICE", note="Leave at door 3")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def signed(event, secret=None):
+    """The body and headers the payment provider would send for `event`."""
+    body = json.dumps(event).encode()
+    key = (secret or settings.PAYMENT_WEBHOOK_SECRET).encode()
+    return body, {"HTTP_X_SIGNATURE": hmac.new(key, body, hashlib.sha256).hexdigest()}
+
+
+@pytest.fixture
+def provider():
+    """The payment provider: posts events to the webhook, signed or not."""
+    client = APIClient()
+    client.raise_request_exception = False
+
+    def send(event, *, signature=True, secret=None):
+        body, headers = signed(event, secret)
+        if not signature:
+            headers = {}
+        return client.generic(
+            "POST", WEBHOOK, data=body, content_type="application/json", **headers
+        )
+
+    return send

@@ -1,0 +1,371 @@
+"""mkdocs-macros module: the handbook pages are prose plus calls to these macros.
+
+Every code block is produced here as a pymdownx.snippets include of a file the tests
+run (whole files or named regions, never line numbers), and every list or figure
+comes from drill metadata or from running code. `check_site.py` then verifies that
+the built pages show exactly the files' text.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+if __package__ in (None, ""):  # loaded by mkdocs-macros from its file path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import yaml
+
+from drillkit.catalog import PROJECT_ROOT, all_drills, get_drill, shown
+
+CACHE = PROJECT_ROOT / ".cache" / "drillkit"
+# Files shown first, in the order a reviewer reads a Django project; the rest follow by name.
+READING_ORDER = [
+    "config/settings.py",
+    "models.py",
+    "serializers.py",
+    "permissions.py",
+    "authentication.py",
+    "views.py",
+    "urls.py",
+    "config/urls.py",
+]
+TAB = "    "
+
+
+def indent(text: str, prefix: str = TAB) -> str:
+    return "\n".join(prefix + line if line.strip() else line for line in text.splitlines())
+
+
+def code_block(path: Path, region: str | None = None, title: str | None = None) -> str:
+    """A fenced block whose body is a snippets include: the build fails if the file or
+    region is missing, and check_site.py compares the rendered text with the file."""
+    lang = {
+        ".py": "python",
+        ".yml": "yaml",
+        ".yaml": "yaml",
+        ".toml": "toml",
+        ".md": "markdown",
+        ".diff": "diff",
+        ".sql": "sql",
+    }.get(path.suffix, "text")
+    source = shown(path) + (f":{region}" if region else "")
+    label = title or (shown(path) + (f" ({region})" if region else ""))
+    return f'```{lang} title="{label}"\n--8<-- "{source}"\n```'
+
+
+def _target_files(folder: Path) -> list[Path]:
+    files = [
+        p
+        for p in folder.rglob("*.py")
+        if "migrations" not in p.parts and p.stat().st_size > 0 and "__pycache__" not in p.parts
+    ]
+
+    def rank(path: Path) -> tuple[int, str]:
+        relative = path.relative_to(folder).as_posix()
+        for index, suffix in enumerate(READING_ORDER):
+            if relative.endswith(suffix) and not (suffix == "urls.py" and "config" in relative):
+                return index, relative
+        return len(READING_ORDER), relative
+
+    return sorted(files, key=rank)
+
+
+def file_tabs(folder: Path) -> str:
+    """One content tab per source file of a starter or solution."""
+    tabs = []
+    for path in _target_files(folder):
+        label = path.relative_to(folder).as_posix()
+        tabs.append(f'=== "{label}"\n\n{indent(code_block(path))}\n')
+    return "\n".join(tabs)
+
+
+def _sections(markdown: str) -> list[tuple[str, str]]:
+    """Split a Markdown file on its `## ` headings: [(heading, body), ...]."""
+    parts = re.split(r"^## (.+)$", markdown, flags=re.M)
+    return [(parts[i].strip(), parts[i + 1].strip()) for i in range(1, len(parts), 2)]
+
+
+def _inputs_digest(name: str) -> str:
+    """A digest of everything that decides a drill's test runs: its folder and the harness."""
+    drill = get_drill(name)
+    inputs = sorted(
+        p
+        for folder in (drill.folder, Path(__file__).parent)
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix in (".py", ".toml") and "__pycache__" not in p.parts
+    )
+    digest = hashlib.sha256()
+    for path in inputs:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _drillkit_output(name: str, *args: str) -> tuple[int, str]:
+    """Run `python -m drillkit ARGS` for a drill and return (exit code, output).
+
+    Cached by `_inputs_digest`, so a warm build does not start Django again, and any
+    change to the drill or the harness runs it afresh.
+    """
+    key = hashlib.sha256(repr(args).encode()).hexdigest()[:8]
+    cached = CACHE / f"{name}-{_inputs_digest(name)}-{key}.json"
+    if not cached.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        # Pages show SQLite runs; a DATABASE_URL in the environment must not change them.
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CI")}
+        env.update(PYTHONPATH=str(PROJECT_ROOT / "drill_code"), COLUMNS="88")
+        result = subprocess.run(
+            [sys.executable, "-m", "drillkit", *args],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        cached.write_text(json.dumps([result.returncode, result.stdout + result.stderr]))
+    code, output = json.loads(cached.read_text())
+    return code, output
+
+
+def _hint_block(heading: str, body: str) -> str:
+    """A flaw's numbered hints as nested collapsibles: each one opens the next, so the
+    learner reads the gentle hint without seeing the answer below it."""
+    steps = [step.strip() for step in re.split(r"^\d+\.\s+", body, flags=re.M) if step.strip()]
+    if len(steps) < 2:
+        return f'??? tip "{heading}"\n\n{indent(body)}\n'
+    nested = f'??? success "The answer"\n\n{indent(steps[-1])}'
+    for step in reversed(steps[1:-1]):
+        nested = f'??? note "A stronger hint"\n\n{indent(step)}\n\n{indent(nested)}'
+    return f'??? tip "{heading}"\n\n{indent(steps[0])}\n\n{indent(nested)}\n'
+
+
+def collected_tests(name: str) -> dict:
+    """{"tests": how many, "flaws": {flaw id: [node ids of the tests that catch it]}},
+    from a real pytest collection of the drill's tests."""
+    out = CACHE / f"collection-{name}-{_inputs_digest(name)}.json"
+    code, output = _drillkit_output(name, "collect", name, "--json", str(out))
+    if code != 0 or not out.exists():
+        raise RuntimeError(f"collecting {name}'s tests failed:\n{output}")
+    return json.loads(out.read_text())
+
+
+def _tests_cell(node_ids: list[str]) -> str:
+    """Group parametrized cases under their test: `test_x` (case a, case b)."""
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for node_id in node_ids:
+        path_and_name, _, case = node_id.partition("[")
+        test = path_and_name.rsplit("::", 1)[-1]
+        grouped[test].append(case.rstrip("]"))
+    cells = []
+    for test, cases in grouped.items():
+        cases = [c for c in cases if c]
+        cells.append(f"`{test}`" + (f" ({'; '.join(cases)})" if cases else ""))
+    return "<br>".join(cells)
+
+
+def _scorecard(name: str) -> dict:
+    return yaml.safe_load((get_drill(name).folder / "scorecard.yml").read_text())
+
+
+def _checklist() -> dict[str, dict]:
+    data = yaml.safe_load((PROJECT_ROOT / "drill_code" / "checklist.yml").read_text())
+    return {item["id"]: item for item in data["items"]}
+
+
+def define_env(env) -> None:
+    @env.macro
+    def drill_intro(name: str) -> str:
+        """The summary box at the top of a drill page, with the learner's commands."""
+        drill = get_drill(name)
+        checklist = _checklist()
+        items = ", ".join(
+            f"[{checklist[item]['name']}](../checklist.md#{item})" for item in drill.checklist
+        )
+        collection = collected_tests(name)
+        flaw_tests = sum(len(ids) for ids in collection["flaws"].values())
+        return "\n".join(
+            [
+                f'!!! abstract "{drill.title}"',
+                "",
+                indent(drill.summary),
+                "",
+                indent(f"**Checklist:** {items}  "),
+                indent(f"**Time box:** {drill.time_box}  "),
+                indent(
+                    f"**Planted flaws:** {len(drill.flaws)}, caught by {flaw_tests} of the "
+                    f"drill's {collection['tests']} tests"
+                ),
+                "",
+                indent("```bash"),
+                indent(f"nox -s start -- {drill.name}                      # copy the starter"),
+                indent(f"nox -s {drill.name} -- --target workspace/{drill.name}   # check it"),
+                indent("```"),
+            ]
+        )
+
+    @env.macro
+    def drill_brief(name: str) -> str:
+        return (get_drill(name).folder / "brief.md").read_text(encoding="utf-8")
+
+    @env.macro
+    def starter_tabs(name: str) -> str:
+        return file_tabs(get_drill(name).starter)
+
+    @env.macro
+    def solution_tabs(name: str) -> str:
+        """The reference solution, collapsed so nobody reads it by accident."""
+        body = file_tabs(get_drill(name).solution)
+        return (
+            f'??? success "Reference solution (open it after your own attempt)"\n\n{indent(body)}'
+        )
+
+    @env.macro
+    def drill_hints(name: str) -> str:
+        drill = get_drill(name)
+        text = (drill.folder / "hints.md").read_text(encoding="utf-8")
+        return "\n".join(_hint_block(heading, body) for heading, body in _sections(text))
+
+    @env.macro
+    def flaw_table(name: str) -> str:
+        """Every planted flaw and the tests that catch it, from drill.toml and pytest."""
+        drill = get_drill(name)
+        caught_by = collected_tests(name)["flaws"]
+        rows = ["| Flaw | What goes wrong | Why it matters | Caught by |", "|---|---|---|---|"]
+        for flaw in drill.flaws:
+            why = " ".join(flaw.why.split())
+            rows.append(
+                f"| {flaw.id} | {flaw.title} | {why} | {_tests_cell(caught_by.get(flaw.id, []))} |"
+            )
+        return "\n".join(rows)
+
+    @env.macro
+    def scorecard_table(name: str) -> str:
+        """The self-audit template as a rubric table."""
+        card = _scorecard(name)
+        checklist = _checklist()
+        rows = ["| Criterion | 0 | 1 | 2 | 3 |", "|---|---|---|---|---|"]
+        for criterion in card["criteria"]:
+            item = checklist[criterion["checklist"]]
+            head = (
+                f"**{criterion['title']}**<br>{criterion['question']}<br>"
+                f"*[{item['name']}](../checklist.md#{item['id']})*"
+            )
+            levels = [" ".join(str(criterion["rubric"][level]).split()) for level in range(4)]
+            rows.append(f"| {head} | " + " | ".join(levels) + " |")
+        return "\n".join(rows)
+
+    @env.macro
+    def region(path: str, name: str, title: str | None = None) -> str:
+        """A named region (`# --8<-- [start:name]` ... `[end:name]`) of a project file."""
+        return code_block(PROJECT_ROOT / path, name, title)
+
+    @env.macro
+    def source_file(path: str, title: str | None = None) -> str:
+        return code_block(PROJECT_ROOT / path, None, title)
+
+    @env.macro
+    def result_figure(path: str, alt: str) -> str:
+        """A chart a drill's command generated (an SVG under results/), inline as a data
+        URI: no copy in docs/, and Markdown never touches the SVG's markup."""
+        data = base64.b64encode((PROJECT_ROOT / path).read_bytes()).decode()
+        return f'<figure><img src="data:image/svg+xml;base64,{data}" alt="{alt}"></figure>'
+
+    @env.macro
+    def result_table(path: str) -> str:
+        """A Markdown table a drill's command generated (under results/), as it is."""
+        return (PROJECT_ROOT / path).read_text(encoding="utf-8")
+
+    @env.macro
+    def checklist_table() -> str:
+        """One section per checklist item, linked to the drills that exercise it."""
+        sections = []
+        for item in _checklist().values():
+            drills = [
+                f"[Drill {d.number}: {d.title}](drills/{d.name}.md)"
+                for d in all_drills()
+                if item["id"] in d.checklist
+            ]
+            sections.append(
+                f"## {item['name']} {{#{item['id']}}}\n\n{item['ready']}\n\n"
+                f"**Practised in:** {', '.join(drills) or 'no drill yet'}\n"
+            )
+        return "\n".join(sections)
+
+    @env.macro
+    def test_run(name: str, *args: str) -> str:
+        """The real terminal output of `nox -s NAME -- ARGS`, captured at build time."""
+        code, output = _drillkit_output(name, "test", name, *args)
+        command = " ".join(["nox -s", name, "--", *args])
+        # Drop pytest's platform banner: it names this machine, not anything the reader needs.
+        lines = [
+            line
+            for line in output.splitlines()
+            if not line.startswith(
+                ("platform ", "rootdir:", "configfile:", "plugins:", "cachedir:")
+            )
+        ]
+        return f'```text title="$ {command}   (exit code {code})"\n' + "\n".join(lines) + "\n```"
+
+    @env.macro
+    def scorecard_view(path: str) -> str:
+        """A filled scorecard as a table: criterion, score, evidence."""
+        from drillkit.scorecards import load
+
+        card, problems = load(PROJECT_ROOT / path)
+        if problems:
+            raise ValueError("\n".join(problems))
+        rows = [
+            f"**{card.drill}**, scored on {card.date}. Flaws fixed in the learner's copy: "
+            f"{len(card.measured.flaws_fixed)} of "
+            f"{len(card.measured.flaws_fixed) + len(card.measured.flaws_open)}.",
+            "",
+            "| Criterion | Checklist item | Score | Evidence |",
+            "|---|---|---|---|",
+        ]
+        for c in card.criteria:
+            rows.append(
+                f"| {c.title} | {c.checklist} | {c.score} | {' '.join(c.evidence.split())} |"
+            )
+        return "\n".join([*rows, "", f"*Notes:* {card.notes}"])
+
+    @env.macro
+    def scorecard_report(folder: str) -> str:
+        """`nox -s scorecard -- report` for a folder: the table and the chart, inline."""
+        from drillkit import scorecards
+
+        files = scorecards.filled_scorecards(PROJECT_ROOT / folder)
+        table = scorecards.report_table(scorecards.report_rows(files))
+        digest = hashlib.sha256(Path(scorecards.__file__).read_bytes())
+        for path in files:
+            digest.update(path.read_bytes())
+        chart_file = CACHE / f"report-{digest.hexdigest()[:16]}.svg"
+        if not chart_file.exists():  # matplotlib is slow to start; reuse an unchanged chart
+            scorecards.report_chart(files, chart_file)
+        chart = chart_file.read_bytes()
+        # A data URI keeps the chart inside the page: no generated file in docs/, and
+        # Markdown never touches the SVG's markup.
+        source = "data:image/svg+xml;base64," + base64.b64encode(chart).decode()
+        alt = "Line chart of self-audit scores over time for each checklist item"
+        return f'{table}\n\n<figure><img src="{source}" alt="{alt}"></figure>'
+
+    @env.macro
+    def drills_table() -> str:
+        rows = [
+            "| Drill | What you practise | Checklist | Flaws | Time box |",
+            "|---|---|---|---|---|",
+        ]
+        checklist = _checklist()
+        for drill in all_drills():
+            items = ", ".join(checklist[item]["name"] for item in drill.checklist)
+            summary = " ".join(drill.summary.split())
+            rows.append(
+                f"| [{drill.number}. {drill.title}](drills/{drill.name}.md) | {summary} | "
+                f"{items} | {len(drill.flaws)} | {drill.time_box} |"
+            )
+        return "\n".join(rows)

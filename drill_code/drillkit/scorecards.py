@@ -1,0 +1,327 @@
+"""Scorecards: the self-audit templates, the learner's filled copies, and their history.
+
+One pydantic schema serves every drill. `new` copies a drill's template into
+`scorecards/` with today's date and what it can measure; `check` validates filled
+files; `report` shows the latest score and the trend for each checklist item.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from drillkit.catalog import PROJECT_ROOT, all_drills, get_drill, load_script, shown
+from drillkit.errors import DrillError
+
+SCORECARDS = PROJECT_ROOT / "scorecards"
+CHECKLIST_FILE = PROJECT_ROOT / "drill_code" / "checklist.yml"
+Score = Annotated[int, Field(ge=0, le=3)]
+
+
+class ChecklistItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    name: str
+    ready: str
+
+
+class Checklist(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[ChecklistItem]
+
+
+def checklist() -> dict[str, ChecklistItem]:
+    data = Checklist.model_validate(yaml.safe_load(CHECKLIST_FILE.read_text(encoding="utf-8")))
+    return {item.id: item for item in data.items}
+
+
+class Criterion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    checklist: str
+    title: str
+    question: str
+    rubric: dict[Literal[0, 1, 2, 3], str]
+    evidence_hint: str
+    score: Score | None = None
+    evidence: str = ""
+
+    @model_validator(mode="after")
+    def _rubric_and_evidence(self) -> Criterion:
+        if sorted(self.rubric) != [0, 1, 2, 3]:
+            raise ValueError("rubric must describe each level 0, 1, 2 and 3")
+        if self.checklist not in checklist():
+            raise ValueError(
+                f"checklist item {self.checklist!r} is not in drill_code/checklist.yml"
+            )
+        if self.score is not None and self.score >= 2 and not self.evidence.strip():
+            raise ValueError(
+                f"a score of {self.score} needs evidence someone else could check "
+                "(a test, a PR link, a command and its result)"
+            )
+        return self
+
+
+class Measured(BaseModel):
+    """What `new` measured by running the drill's tests against the learner's copy."""
+
+    model_config = ConfigDict(extra="forbid")
+    command: str
+    tests_passed: int | None = None
+    tests_failed: int | None = None
+    flaws_fixed: list[str]
+    flaws_open: list[str]
+    # Figures from the drill's benchmark run on the learner's copy, for drills whose
+    # bench.py offers `scorecard_figures(target)`.
+    bench: dict[str, float | int | str] | None = None
+
+
+class Scorecard(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    drill: str
+    date: dt.date | None = None  # None only in a drill's template
+    target: str | None = None
+    measured: Measured | None = None
+    criteria: list[Criterion]
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _known_drill_and_criteria(self) -> Scorecard:
+        names = [d.name for d in all_drills()]
+        if self.drill not in names:
+            raise ValueError(f"drill {self.drill!r} is not one of {', '.join(names)}")
+        ids = [c.id for c in self.criteria]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"criterion ids must be unique: {ids}")
+        return self
+
+
+def _location(error: dict) -> str:
+    parts = []
+    for part in error["loc"]:
+        parts.append(f"[{part}]" if isinstance(part, int) else f".{part}")
+    return "".join(parts).lstrip(".") or "(top level)"
+
+
+def load(path: Path, *, filled: bool = True) -> tuple[Scorecard | None, list[str]]:
+    """Parse and validate one scorecard. Returns (scorecard, one line per problem)."""
+    name = shown(path)
+    if not path.is_file():
+        return None, [f"{name}: no such file"]
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [f"{name}: {where}not valid YAML ({problem}); quote text containing ': '"]
+    if not isinstance(data, dict):
+        return None, [f"{name}: expected a mapping with drill, date and criteria"]
+    try:
+        card = Scorecard.model_validate(data)
+    except ValidationError as exc:
+        return None, [f"{name}: {_location(e)}: {e['msg']}" for e in exc.errors()]
+    problems = []
+    if filled and card.date is None:
+        problems.append(f"{name}: date: missing; a filled scorecard says when it was scored")
+    template = template_for(card.drill)
+    known = {c.id: c for c in template.criteria}
+    for index, criterion in enumerate(card.criteria):
+        if criterion.id not in known:
+            problems.append(
+                f"{name}: criteria[{index}].id: {criterion.id!r} is not a criterion of "
+                f"{card.drill}'s template ({', '.join(known)})"
+            )
+        elif criterion.checklist != known[criterion.id].checklist:
+            problems.append(
+                f"{name}: criteria[{index}].checklist: the template says "
+                f"{known[criterion.id].checklist!r}"
+            )
+    return (card if not problems else None), problems
+
+
+def template_for(drill_name: str) -> Scorecard:
+    drill = get_drill(drill_name)
+    data = yaml.safe_load((drill.folder / "scorecard.yml").read_text(encoding="utf-8"))
+    return Scorecard.model_validate(data)
+
+
+# -- new ----------------------------------------------------------------------------------
+
+
+def measure(drill_name: str, target: str) -> Measured:
+    """Run the drill's tests against the learner's copy and record flaws fixed and open."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "flaws.json"
+        args = ["test", drill_name, "--target", target, "--flaw-report", str(report), "-q"]
+        result = subprocess.run(
+            [sys.executable, "-m", "drillkit", *args, "-p", "no:cacheprovider"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode == 2 or not report.exists():
+            raise DrillError(result.stderr.strip() or result.stdout.strip())
+        outcome = json.loads(report.read_text())
+    drill = get_drill(drill_name)
+    bench = load_script(drill, "bench") if drill.has_script("bench") else None
+    figures = getattr(bench, "scorecard_figures", None)
+    return Measured(
+        command=f"nox -s {drill_name} -- --target {target}",
+        tests_passed=outcome["passed"],
+        tests_failed=outcome["failed"],
+        flaws_fixed=[f for f, state in outcome["flaws"].items() if state == "fixed"],
+        flaws_open=[f for f, state in outcome["flaws"].items() if state == "open"],
+        bench=figures(target) if figures else None,
+    )
+
+
+def new(drill_name: str, target: str | None = None, *, folder: Path = SCORECARDS) -> str:
+    drill = get_drill(drill_name)
+    today = dt.date.today()
+    destination = folder / f"{today.isoformat()}-{drill.name}.yml"
+    if destination.exists():
+        raise DrillError(
+            f"{shown(destination)} already exists, so nothing was written: it may hold your "
+            "scores. Edit it, or move it aside if you want to start today's audit again."
+        )
+    target = target or f"workspace/{drill.name}"
+    measured = measure(drill.name, target)
+    template_text = (drill.folder / "scorecard.yml").read_text(encoding="utf-8")
+    header = yaml.safe_dump(
+        {
+            "date": today,
+            "target": target,
+            "measured": measured.model_dump(exclude_none=True),
+        },
+        sort_keys=False,
+    )
+    # Keep the template's comments and layout: prepend what was measured after `drill:`.
+    filled = template_text.replace(f"drill: {drill.name}\n", f"drill: {drill.name}\n{header}", 1)
+    folder.mkdir(parents=True, exist_ok=True)
+    destination.write_text(filled, encoding="utf-8")
+    return (
+        f"Wrote {shown(destination)}: {len(measured.flaws_fixed)} of "
+        f"{len(measured.flaws_fixed) + len(measured.flaws_open)} flaws fixed in {target}.\n"
+        f"Score each criterion against its rubric, add evidence, then run:\n"
+        f"    nox -s scorecard -- check {shown(destination)}"
+    )
+
+
+# -- check --------------------------------------------------------------------------------
+
+
+def filled_scorecards(folder: Path = SCORECARDS) -> list[Path]:
+    return sorted(folder.glob("*.yml"))
+
+
+def check(paths: list[Path]) -> tuple[int, list[str]]:
+    """Return (files that are valid, one line per problem)."""
+    valid, problems = 0, []
+    for path in paths:
+        card, found = load(path)
+        problems.extend(found)
+        valid += card is not None
+    return valid, problems
+
+
+# -- report -------------------------------------------------------------------------------
+
+
+def history(paths: list[Path]) -> dict[str, list[tuple[dt.date, float]]]:
+    """checklist id -> [(date, mean score of that item's criteria that day)], oldest first.
+
+    Unscored criteria do not count; a day with several drills for one item averages them.
+    """
+    per_day: dict[str, dict[dt.date, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for path in paths:
+        card, problems = load(path)
+        if problems:
+            raise DrillError("\n".join(problems))
+        for criterion in card.criteria:
+            if criterion.score is not None:
+                per_day[criterion.checklist][card.date].append(criterion.score)
+    return {
+        item: [(day, sum(s) / len(s)) for day, s in sorted(days.items())]
+        for item, days in per_day.items()
+    }
+
+
+def report_rows(paths: list[Path]) -> list[dict]:
+    """One row per checklist item, in checklist order: latest score and its trend."""
+    scores = history(paths)
+    rows = []
+    for item in checklist().values():
+        points = scores.get(item.id, [])
+        latest = points[-1] if points else None
+        previous = points[-2][1] if len(points) > 1 else None
+        rows.append(
+            {
+                "item": item.name,
+                "id": item.id,
+                "latest": latest[1] if latest else None,
+                "date": latest[0] if latest else None,
+                "change": None if previous is None else latest[1] - previous,
+                "trend": " → ".join(f"{s:g}" for _, s in points),
+            }
+        )
+    return rows
+
+
+def report_table(rows: list[dict]) -> str:
+    """A Markdown table with aligned columns, so it reads as well in a terminal."""
+    table = [["Checklist item", "Latest", "Scored on", "Change", "History"]]
+    for row in rows:
+        if row["latest"] is None:
+            table.append([row["item"], "not scored", "", "", ""])
+            continue
+        change = "" if row["change"] is None else f"{row['change']:+g}"
+        table.append([row["item"], f"{row['latest']:g}", str(row["date"]), change, row["trend"]])
+    widths = [max(len(line[col]) for line in table) for col in range(len(table[0]))]
+    lines = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |"
+        for line in table
+    ]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def report_chart(paths: list[Path], output: Path) -> Path:
+    """A line chart of every scored checklist item over time (PNG or SVG by suffix)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: write files only
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    scores = history(paths)
+    names = {item.id: item.name for item in checklist().values()}
+    figure, axes = plt.subplots(figsize=(8, 4), dpi=120)
+    for item_id in names:
+        if item_id in scores:
+            days, values = zip(*scores[item_id], strict=True)
+            axes.plot(days, values, marker="o", label=names[item_id])
+    axes.set_ylim(-0.2, 3.2)
+    axes.set_yticks([0, 1, 2, 3])
+    axes.set_ylabel("score (0 to 3)")
+    axes.set_title("Self-audit scores by checklist item")
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+    axes.grid(alpha=0.3)
+    axes.legend(loc="lower right", fontsize="small")
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    # A fixed hash salt and no date metadata keep the SVG identical between runs.
+    plt.rcParams["svg.hashsalt"] = "scorecards"
+    figure.savefig(output, metadata={"Date": None} if output.suffix == ".svg" else None)
+    plt.close(figure)
+    return output

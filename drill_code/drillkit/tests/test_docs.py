@@ -1,0 +1,57 @@
+"""The docs macros' helpers and the check that pages show exactly the files."""
+
+from drillkit.catalog import PROJECT_ROOT
+from drillkit.check_site import check_site, expected_text
+from drillkit.docs import _sections, _tests_cell
+
+SAMPLE = """x = 0
+# --8<-- [start:part]
+y = 1
+# --8<-- [start:inner]
+z = 2
+# --8<-- [end:inner]
+# --8<-- [end:part]
+"""
+
+
+def test_a_region_is_its_lines_without_any_markers(tmp_path):
+    source = tmp_path / "sample.py"
+    source.write_text(SAMPLE)
+    assert expected_text(source, "part") == "y = 1\nz = 2"
+    assert expected_text(source, None) == "x = 0\ny = 1\nz = 2"
+
+
+def _site(tmp_path, title, code):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text(
+        f'<div class="highlight"><span class="filename">{title}</span>'
+        f"<pre><span></span><code>{code}</code></pre></div>"
+    )
+    return site
+
+
+def test_the_site_check_accepts_a_block_equal_to_its_file(tmp_path):
+    path = "drill_code/checklist.yml"
+    text = (PROJECT_ROOT / path).read_text().strip("\n")
+    checked, problems = check_site(_site(tmp_path, path, text))
+    assert (checked, problems) == (1, [])
+
+
+def test_the_site_check_reports_a_block_that_drifted(tmp_path):
+    path = "drill_code/checklist.yml"
+    checked, problems = check_site(_site(tmp_path, path, "items: []"))
+    assert checked == 1
+    assert problems == [f"index.html: the block titled '{path}' differs from the file"]
+
+
+def test_hint_sections_split_on_second_level_headings():
+    text = "# Title\n\nintro\n\n## D1-F1 First\n\n1. a\n\n## D1-F2 Second\n\nb\n"
+    assert _sections(text) == [("D1-F1 First", "1. a"), ("D1-F2 Second", "b")]
+
+
+def test_parametrized_cases_are_grouped_under_their_test():
+    cell = _tests_cell(
+        ["t.py::test_matrix[user GET /a/]", "t.py::test_matrix[staff GET /a/]", "t.py::test_b"]
+    )
+    assert cell == "`test_matrix` (user GET /a/; staff GET /a/)<br>`test_b`"

@@ -1,0 +1,102 @@
+"""Bad input gets one clear paragraph, never a traceback."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from drillkit import workspace
+from drillkit.backends import check_reachable
+from drillkit.catalog import PROJECT_ROOT, all_drills, get_drill
+from drillkit.errors import DrillError
+from drillkit.targets import resolve_target
+
+DRILL = all_drills()[0]
+
+
+def drillkit(*args, **env):
+    return subprocess.run(
+        [sys.executable, "-m", "drillkit", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT / "drill_code"), **env},
+    )
+
+
+def test_an_unknown_drill_lists_the_real_ones():
+    with pytest.raises(DrillError, match=r"no drill called 'drill99'.*drill\d"):
+        get_drill("drill99")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["test", "drill99"], "There is no drill called 'drill99'"),
+        (["test", DRILL.name, "--target", "no/such/folder"], "does not exist"),
+        (["test", DRILL.name, "--target", "docs"], "does not hold"),
+        (["test", DRILL.name, "--expect-flaws"], "use it with --target starter"),
+        (["bench", "drill99"], "There is no drill called"),
+    ],
+)
+def test_the_command_line_explains_bad_input_without_a_traceback(args, message):
+    result = drillkit(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unreachable_database_is_explained_before_any_test_runs():
+    result = drillkit("test", DRILL.name, DATABASE_URL="postgres://postgres@127.0.0.1:1/test")
+    assert result.returncode == 2
+    assert "cannot be reached" in result.stderr
+    assert "unset DATABASE_URL to run on SQLite" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_database_url_with_an_unknown_scheme_is_explained(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "mysql://root@127.0.0.1/test")
+    with pytest.raises(DrillError, match="scheme the drills cannot use"):
+        check_reachable()
+
+
+def test_targets_resolve_to_the_drill_folders_and_to_a_learner_copy(tmp_path):
+    assert resolve_target(DRILL, None).path == DRILL.solution
+    assert resolve_target(DRILL, "starter").is_starter
+    copy = tmp_path / "mine"
+    workspace.start(DRILL.name, workspace=tmp_path)
+    (tmp_path / DRILL.name).rename(copy)
+    target = resolve_target(DRILL, str(copy))
+    assert target.path == copy
+    assert not target.is_starter
+
+
+def test_start_copies_the_starter_and_says_what_to_run_next(tmp_path):
+    message = workspace.start(DRILL.name, workspace=tmp_path)
+    copy = tmp_path / DRILL.name
+    assert (copy / "config" / "settings.py").read_text() == (
+        DRILL.starter / "config" / "settings.py"
+    ).read_text()
+    assert not list(copy.rglob("__pycache__"))
+    assert f"nox -s {DRILL.name} -- --target" in message
+
+
+def test_start_never_overwrites_the_learners_copy(tmp_path):
+    workspace.start(DRILL.name, workspace=tmp_path)
+    mine = tmp_path / DRILL.name / "config" / "settings.py"
+    mine.write_text("# my work\n")
+    with pytest.raises(DrillError, match="already exists, so nothing was copied"):
+        workspace.start(DRILL.name, workspace=tmp_path)
+    assert mine.read_text() == "# my work\n"
+
+
+def test_start_with_force_moves_the_old_copy_aside(tmp_path):
+    workspace.start(DRILL.name, workspace=tmp_path)
+    (tmp_path / DRILL.name / "notes.txt").write_text("my notes")
+    message = workspace.start(DRILL.name, force=True, workspace=tmp_path)
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith(f"{DRILL.name}.")]
+    assert len(kept) == 1
+    assert (kept[0] / "notes.txt").read_text() == "my notes"
+    assert Path(kept[0].name).name in message
+    assert not (tmp_path / DRILL.name / "notes.txt").exists()
