@@ -45,6 +45,7 @@ WAIT_SECONDS = 120
 if str(DRILL_CODE) not in sys.path:
     sys.path.insert(0, str(DRILL_CODE))
 
+from drillkit.benchkit import markdown_table  # noqa: E402
 from drillkit.errors import DrillError  # noqa: E402
 
 # (key in the figures, label in the table). Requests first, then what went wrong.
@@ -207,8 +208,11 @@ def _audit(products, people, published: list[int]) -> dict:
     for group in duplicates:
         figures["duplicate_orders"] += group["n"] - 1
         figures["invariant_violations"] += 1
+    # One confirmation per committed order; any other message is for an order that rolled
+    # back. (SQLite reuses a rolled-back row's id, so count extra messages per id too.)
     committed = set(Order.objects.values_list("pk", flat=True))
-    orphans = sum(1 for order_id in published if order_id not in committed)
+    per_order = Counter(published)
+    orphans = sum(n if order_id not in committed else n - 1 for order_id, n in per_order.items())
     figures["orphan_confirmations"] = orphans
     figures["invariant_violations"] += orphans
     return {key: int(figures[key]) for key in DAMAGE}
@@ -253,7 +257,8 @@ def run_target(target_name: str, clients: int, ops: int) -> dict:
 
 
 def _measure(target_name: str, clients: int, ops: int) -> dict:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(DRILL_CODE), os.environ.get("PYTHONPATH")]))}
+    path = os.pathsep.join(filter(None, [str(DRILL_CODE), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
     command = [sys.executable, __file__, "--run-target", target_name]
     command += ["--clients", str(clients), "--ops", str(ops)]
     print(f"  {target_name}: {clients} clients x {ops} orders ...", flush=True)
@@ -275,13 +280,8 @@ def _backend_slug() -> str:
 
 
 def _table(runs: dict[str, dict]) -> str:
-    lines = ["| | Starter | Solution |", "|---|---:|---:|"]
-    for key, label in ROWS:
-        cells = [f"{runs[t][key]:,}" for t in TARGETS]
-        if key == "invariant_violations":
-            label, cells = f"**{label}**", [f"**{c}**" for c in cells]
-        lines.append(f"| {label} | {' | '.join(cells)} |")
-    return "\n".join(lines)
+    rows = [[label, *(f"{runs[t][key]:,}" for t in TARGETS)] for key, label in ROWS]
+    return markdown_table(["", "Starter", "Solution"], rows)
 
 
 def _report(runs: dict[str, dict], clients: int, ops: int) -> str:
@@ -363,9 +363,7 @@ def main(argv: list[str]) -> int:
         RESULTS.mkdir(exist_ok=True)
         markdown.write_text(report, encoding="utf-8")
         data.write_text(
-            json.dumps(
-                {"clients": options.clients, "ops": options.ops, "runs": runs}, indent=2
-            )
+            json.dumps({"clients": options.clients, "ops": options.ops, "runs": runs}, indent=2)
             + "\n",
             encoding="utf-8",
         )

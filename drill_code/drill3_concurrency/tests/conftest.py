@@ -41,7 +41,9 @@ def make_product(db):
     from shop.models import Product
 
     def make(sku, stock, price_cents=PRICE_CENTS):
-        return Product.objects.create(sku=sku, name=sku.title(), price_cents=price_cents, stock=stock)
+        return Product.objects.create(
+            sku=sku, name=sku.title(), price_cents=price_cents, stock=stock
+        )
 
     return make
 

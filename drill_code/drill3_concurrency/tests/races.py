@@ -95,8 +95,7 @@ class WriteGate:
             return set()
         with monitor.cursor() as cursor:
             cursor.execute(
-                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND pid = ANY(%s)",
+                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid = ANY(%s)",
                 [list(pids)],
             )
             return {pids[pid] for (pid,) in cursor.fetchall()}

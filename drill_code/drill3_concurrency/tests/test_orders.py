@@ -115,6 +115,8 @@ def test_the_last_unit_is_sold_exactly_once(make_customer, make_product, books):
     lamp.refresh_from_db()
     assert lamp.stock == 0
     ledger.check()
+
+
 # --8<-- [end:last-unit]
 
 
@@ -165,4 +167,3 @@ def test_a_double_submitted_order_is_created_once(make_customer, make_product, b
     assert sorted(r.status_code for r in responses) == [200, 201]
     assert {r.data["id"] for r in responses} == set(orders), "both get the same order"
     ledger.check()
-

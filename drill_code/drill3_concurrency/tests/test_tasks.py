@@ -72,6 +72,8 @@ def test_no_confirmation_is_queued_for_an_order_that_rolled_back(make_customer, 
         f"the order rolled back, yet {len(tasks.messages)} task message(s) reached the "
         "broker: the customer would be told an order that does not exist is confirmed"
     )
+
+
 # --8<-- [end:after-commit]
 
 
@@ -112,6 +114,8 @@ def test_a_redelivered_message_sends_one_email(ada, lamp, tasks, celery_worker):
         f"the same message delivered twice sent {len(confirmations_to(ada))} emails"
     )
     assert Order.objects.get(pk=order_id).status == "confirmed"
+
+
 # --8<-- [end:redelivery]
 
 
@@ -160,10 +164,11 @@ def test_a_mail_outage_is_retried_later(first_attempt, tasks):
 def test_the_task_gives_up_after_five_retries(first_attempt, tasks):
     last = tasks.send_again(first_attempt, task_id="last-attempt", retries=MAX_RETRIES)
     [run] = tasks.wait_for_runs(last.id)
-    assert tasks.retries_of(last.id) == [] and run.state == "FAILURE", (
-        f"after {MAX_RETRIES} retries the task must fail for good (and be logged), but it "
-        f"ended in {run.state} and scheduled {len(tasks.retries_of(last.id))} more"
+    assert tasks.retries_of(last.id) == [], (
+        f"after {MAX_RETRIES} retries the task must give up, but it scheduled "
+        f"{len(tasks.retries_of(last.id))} more"
     )
+    assert run.state == "FAILURE", "a task that gives up fails (and is logged as failed)"
 
 
 # --8<-- [start:backoff]
@@ -173,8 +178,7 @@ def test_retries_back_off_exponentially(first_attempt, tasks):
     retry. Eight messages on their fifth attempt: with backoff, the chance that none waits
     longer than 5 s is below one in a billion; with a fixed short delay, it is certain."""
     fifth_attempts = [
-        tasks.send_again(first_attempt, task_id=f"fifth-attempt-{n}", retries=4)
-        for n in range(8)
+        tasks.send_again(first_attempt, task_id=f"fifth-attempt-{n}", retries=4) for n in range(8)
     ]
     delays = []
     for sent in fifth_attempts:
@@ -187,4 +191,6 @@ def test_retries_back_off_exponentially(first_attempt, tasks):
         f"on the fifth attempt the retries were scheduled {delays} seconds later: the "
         "delay does not grow, so every queued task keeps hammering the relay"
     )
+
+
 # --8<-- [end:backoff]

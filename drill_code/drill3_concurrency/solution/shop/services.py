@@ -71,6 +71,8 @@ def place_order(*, customer, product: Product, quantity: int, idempotency_key: s
         if not charged:
             raise InsufficientFunds()
     return order, True
+
+
 # --8<-- [end:place-order]
 
 

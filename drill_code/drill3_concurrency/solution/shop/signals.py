@@ -16,4 +16,6 @@ def confirm_new_order(sender, instance, created, **kwargs):
         # https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html#trigger-tasks-at-the-end-of-the-database-transaction
         # The message carries the id: the task reads the order as it is when it runs.
         send_order_confirmation.delay_on_commit(instance.pk)
+
+
 # --8<-- [end:enqueue]

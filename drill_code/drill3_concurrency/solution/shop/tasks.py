@@ -56,4 +56,6 @@ def send_order_confirmation(self, order_id):
         )
         order.status = Order.Status.CONFIRMED
         order.save(update_fields=["status"])
+
+
 # --8<-- [end:task]
