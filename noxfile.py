@@ -66,7 +66,7 @@ def starters(session: nox.Session) -> None:
         drillkit(session, "test", name, "--target", "starter", "--expect-flaws")
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=PYTHON, tags=["drills"])
 def results(session: nox.Session) -> None:
     """Rerun every drill's bench.py and audit.py with --check: the results the pages
     show must still be what the code produces."""

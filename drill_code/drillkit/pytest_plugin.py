@@ -54,17 +54,19 @@ class DrillPlugin:
         )
         config.addinivalue_line(
             "markers",
-            f"{POSTGRES_MARKER}: the test needs PostgreSQL (row locks, real concurrency); "
-            "skipped on SQLite, and an error under CI",
+            f"{POSTGRES_MARKER}(reason=...): the test needs PostgreSQL (row locks, server-side "
+            "timeouts); skipped on SQLite, and an error under CI",
         )
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         from drillkit.backends import database_url, is_postgres
 
-        if item.get_closest_marker(POSTGRES_MARKER) is None or is_postgres(database_url()):
+        marker = item.get_closest_marker(POSTGRES_MARKER)
+        if marker is None or is_postgres(database_url()):
             return
+        why = marker.kwargs.get("reason", "SQLite has no row locks")
         reason = (
-            "needs PostgreSQL: SQLite has no row locks. Set DATABASE_URL, e.g. "
+            f"needs PostgreSQL: {why}. Set DATABASE_URL, e.g. "
             "DATABASE_URL=postgres://postgres@127.0.0.1:5432/test"
         )
         if os.environ.get("CI") == "true":

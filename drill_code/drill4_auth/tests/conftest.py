@@ -5,11 +5,11 @@ also exercises the login flow the learner is reviewing.
 """
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-PASSWORD = "correct horse battery staple"
+from drillkit.fixtures import PASSWORD
+
 LOGIN = "/api/auth/token/"
 REFRESH = "/api/auth/token/refresh/"
 LOGOUT = "/api/auth/logout/"
@@ -22,23 +22,9 @@ def _fresh_throttle_counts():
 
 
 @pytest.fixture
-def api_client():
-    return APIClient()
-
-
-@pytest.fixture
-def make_user(db):
-    def make(username, **extra):
-        return get_user_model().objects.create_user(
-            username=username, email=f"{username}@example.com", password=PASSWORD, **extra
-        )
-
-    return make
-
-
-@pytest.fixture
 def people(make_user):
-    """The four roles of the matrix. 'owner' owns the project; 'user' does not."""
+    """The signed-in roles of the matrix; 'owner' owns the project, 'user' does not.
+    The fourth role, anonymous, is no user at all: people.get("anonymous") is None."""
     return {
         "owner": make_user("olivia"),
         "user": make_user("mallory"),

@@ -1,0 +1,31 @@
+"""Fixtures every drill's tests can use. The harness loads this module as a pytest plugin.
+
+Drill-specific fixtures stay in the drill's own tests/conftest.py; what lives here is
+what several drills would otherwise each write again.
+"""
+
+import pytest
+
+# Every test user has this password, so a login test can use it.
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def api_client():
+    """A DRF test client with no credentials."""
+    from rest_framework.test import APIClient  # needs Django set up, so imported late
+
+    return APIClient()
+
+
+@pytest.fixture
+def make_user(db):
+    """make_user("olivia", is_staff=True) creates a user with PASSWORD."""
+    from django.contrib.auth import get_user_model
+
+    def make(username, **extra):
+        return get_user_model().objects.create_user(
+            username=username, email=f"{username}@example.com", password=PASSWORD, **extra
+        )
+
+    return make
