@@ -1,0 +1,378 @@
+"""Drill 3's demonstration: many customers order at once, against the starter and the solution.
+
+    nox -s bench -- drill3                        50 clients x 20 orders, both targets
+    nox -s bench -- drill3 --clients 10 --ops 5   a smaller run (not written to results/)
+    nox -s bench -- drill3 --check                rerun, and check the claims in results/
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test nox -s bench -- drill3
+
+Each target runs in a subprocess of its own (each is its own Django project) with a fresh
+database: a `bench_drill3_<target>` database on PostgreSQL, a temporary file on SQLite.
+Every client is a thread with its own database connection, sending POST /api/orders/
+through DRF's APIClient. Clients come in pairs, two sessions of one customer, and every
+fourth order is double-submitted: both sessions send it at the same moment with the same
+Idempotency-Key. Stock and wallets are set so that both run out during the run.
+
+Nothing here forces an interleaving (the tests do that); this is what plain load does.
+Afterwards the database is checked against the shop's invariants. Task messages go to
+Celery's in-memory transport and are counted, not run: the bench measures the requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DRILL_CODE = HERE.parent
+RESULTS = HERE / "results"
+TARGETS = ("starter", "solution")
+DEFAULT_CLIENTS, DEFAULT_OPS = 50, 20
+PRODUCTS, STOCK_PER_PRODUCT, PRICE_CENTS = 5, 100, 1_000
+BUDGET_ORDERS = 25  # each customer can afford this many orders
+DOUBLE_SUBMIT_EVERY = 4
+WAIT_SECONDS = 120
+
+if str(DRILL_CODE) not in sys.path:
+    sys.path.insert(0, str(DRILL_CODE))
+
+from drillkit.benchkit import markdown_table  # noqa: E402
+from drillkit.errors import DrillError  # noqa: E402
+
+# (key in the figures, label in the table). Requests first, then what went wrong.
+ROWS = [
+    ("requests", "Requests sent"),
+    ("created", "Orders created (201)"),
+    ("replayed", "Double submits answered with the first order (200)"),
+    ("out_of_stock", "Refused: out of stock (409)"),
+    ("declined", "Refused: balance too low (402)"),
+    ("errors", "Errors (500 or database error)"),
+    ("oversold_units", "Units sold beyond the stock"),
+    ("lost_stock_updates", "Stock decrements lost (units)"),
+    ("lost_charges", "Wallet charges lost"),
+    ("overdrawn_wallets", "Wallets overdrawn"),
+    ("duplicate_orders", "Duplicate orders (same Idempotency-Key)"),
+    ("orphan_confirmations", "Confirmations queued for orders that do not exist"),
+    ("invariant_violations", "Invariant violations"),
+    ("throughput", "Throughput (requests/s)"),
+    ("seconds", "Wall time (s)"),
+]
+# Must be zero for the solution, and the starter must break at least one of them.
+DAMAGE = [
+    "oversold_units",
+    "lost_stock_updates",
+    "lost_charges",
+    "overdrawn_wallets",
+    "duplicate_orders",
+    "orphan_confirmations",
+    "invariant_violations",
+]
+
+
+# -- the run inside one target's process -----------------------------------------------
+
+
+def _prepare_database(target_name: str, tmp: Path) -> str:
+    """Point this process at a fresh database; return a description of it."""
+    from drillkit.backends import database_url, is_postgres
+
+    if not is_postgres(database_url()):
+        os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
+    # The tests' broker is not the bench's: its messages are counted here, not consumed.
+    os.environ["CELERY_BROKER_URL"] = "memory://localhost/"
+    from drillkit.catalog import get_drill
+    from drillkit.targets import activate, resolve_target
+
+    activate(resolve_target(get_drill("drill3"), target_name))
+    os.environ["DRILLKIT_TEST_DATABASE"] = f"bench_drill3_{target_name}"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+        major, minor = divmod(connection.pg_version, 10_000)
+        return f"PostgreSQL {major}.{minor}"
+    # SQLite has one writer at a time. A deferred transaction that reads and then writes
+    # fails at once with "database is locked" when another holds the write lock; IMMEDIATE
+    # transactions queue for the lock instead. So on SQLite every atomic() block runs
+    # alone, and only the races that read outside the transaction can show.
+    connection.settings_dict["OPTIONS"].update(timeout=60, transaction_mode="IMMEDIATE")
+    call_command("migrate", verbosity=0)
+    return "SQLite (a file, one writer at a time)"
+
+
+def _stock_the_shop(customers: int):
+    from django.contrib.auth import get_user_model
+    from shop.models import Product, Wallet
+
+    products = [
+        Product.objects.create(
+            sku=f"sku-{n}", name=f"Item {n}", price_cents=PRICE_CENTS, stock=STOCK_PER_PRODUCT
+        )
+        for n in range(PRODUCTS)
+    ]
+    people = []
+    for n in range(customers):
+        person = get_user_model().objects.create_user(f"customer{n}", f"c{n}@example.com")
+        Wallet.objects.create(customer=person, balance_cents=BUDGET_ORDERS * PRICE_CENTS)
+        people.append(person)
+    return products, people
+
+
+def _load(people, skus: list[str], clients: int, ops: int) -> tuple[Counter, float]:
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    statuses: Counter = Counter()
+    counted = threading.Lock()
+    start_line = threading.Barrier(clients + 1)
+    pairs = [threading.Barrier(2) for _ in people]
+
+    def client(index: int) -> None:
+        customer_index, session = divmod(index, 2)
+        customer = people[customer_index]
+        api = APIClient()
+        api.force_authenticate(customer)
+        own = random.Random(index)
+        try:
+            start_line.wait(WAIT_SECONDS)
+            for op in range(ops):
+                double_submit = op % DOUBLE_SUBMIT_EVERY == DOUBLE_SUBMIT_EVERY - 1
+                if double_submit:
+                    sku = random.Random(f"{customer_index}-{op}").choice(skus)
+                    key = f"{customer_index}-{op}"
+                    pairs[customer_index].wait(WAIT_SECONDS)  # both sessions send it now
+                else:
+                    sku = own.choice(skus)
+                    key = f"{customer_index}-{session}-{op}"
+                try:
+                    status = api.post(
+                        "/api/orders/",
+                        {"product": sku, "quantity": 1},
+                        format="json",
+                        headers={"Idempotency-Key": key},
+                    ).status_code
+                except Exception as exc:  # a database error escaping the view is a 500
+                    status = type(exc).__name__
+                with counted:
+                    statuses[status] += 1
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    start_line.wait(WAIT_SECONDS)
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return statuses, time.perf_counter() - started
+
+
+def _audit(products, people, published: list[int]) -> dict:
+    """Compare the database with what the requests should have left behind."""
+    from django.db.models import Count, Sum
+    from shop.models import Order, Product, Wallet
+
+    orders = Order.objects.exclude(status="cancelled")
+    sold = dict(orders.values_list("product").annotate(n=Sum("quantity")))
+    spent = dict(orders.values_list("customer").annotate(n=Sum("total_cents")))
+    figures = Counter()
+    for product in Product.objects.all():
+        units = sold.get(product.pk, 0)
+        figures["oversold_units"] += max(0, units - STOCK_PER_PRODUCT)
+        unaccounted = abs(STOCK_PER_PRODUCT - units - product.stock)
+        figures["lost_stock_updates"] += unaccounted
+        figures["invariant_violations"] += bool(unaccounted or product.stock < 0)
+    opening = BUDGET_ORDERS * PRICE_CENTS
+    for wallet in Wallet.objects.all():
+        expected = opening - spent.get(wallet.customer_id, 0)
+        figures["lost_charges"] += max(0, wallet.balance_cents - expected) // PRICE_CENTS
+        figures["overdrawn_wallets"] += wallet.balance_cents < 0
+        figures["invariant_violations"] += wallet.balance_cents != expected or expected < 0
+    duplicates = (
+        Order.objects.values("customer", "idempotency_key").annotate(n=Count("id")).filter(n__gt=1)
+    )
+    for group in duplicates:
+        figures["duplicate_orders"] += group["n"] - 1
+        figures["invariant_violations"] += 1
+    # One confirmation per committed order; any other message is for an order that rolled
+    # back. (SQLite reuses a rolled-back row's id, so count extra messages per id too.)
+    committed = set(Order.objects.values_list("pk", flat=True))
+    per_order = Counter(published)
+    orphans = sum(n if order_id not in committed else n - 1 for order_id, n in per_order.items())
+    figures["orphan_confirmations"] = orphans
+    figures["invariant_violations"] += orphans
+    return {key: int(figures[key]) for key in DAMAGE}
+
+
+def run_target(target_name: str, clients: int, ops: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="drill3-bench-") as tmp:
+        database = _prepare_database(target_name, Path(tmp))
+        from celery.signals import before_task_publish
+        from django.db import connection
+
+        published: list[int] = []
+
+        def record(body=None, **_):
+            args = body[0]
+            published.append(getattr(args[0], "pk", args[0]) if args else None)
+
+        before_task_publish.connect(record, weak=False)
+        products, people = _stock_the_shop(customers=(clients + 1) // 2)
+        statuses, seconds = _load(people, [p.sku for p in products], clients, ops)
+        figures = _audit(products, people, published)
+        if connection.vendor == "postgresql":
+            connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+    requests = sum(statuses.values())
+    return {
+        "target": target_name,
+        "database": database,
+        "requests": requests,
+        "created": statuses[201],
+        "replayed": statuses[200],
+        "out_of_stock": statuses[409],
+        "declined": statuses[402],
+        "errors": requests - sum(statuses[s] for s in (200, 201, 402, 409)),
+        "error_kinds": {str(k): v for k, v in statuses.items() if k not in (200, 201, 402, 409)},
+        **figures,
+        "throughput": round(requests / seconds),
+        "seconds": round(seconds, 2),
+    }
+
+
+# -- the parent: one subprocess per target, then the table -------------------------------
+
+
+def _measure(target_name: str, clients: int, ops: int) -> dict:
+    path = os.pathsep.join(filter(None, [str(DRILL_CODE), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
+    command = [sys.executable, __file__, "--run-target", target_name]
+    command += ["--clients", str(clients), "--ops", str(ops)]
+    print(f"  {target_name}: {clients} clients x {ops} orders ...", flush=True)
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        raise DrillError(
+            f"The {target_name} run of the bench failed: {lines[-1] if lines else 'no output'}. "
+            f"Run `python {__file__} --run-target {target_name}` with PYTHONPATH=drill_code "
+            "to see the whole error."
+        )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _backend_slug() -> str:
+    from drillkit.backends import database_url, is_postgres
+
+    return "postgresql" if is_postgres(database_url()) else "sqlite"
+
+
+def _table(runs: dict[str, dict]) -> str:
+    rows = [[label, *(f"{runs[t][key]:,}" for t in TARGETS)] for key, label in ROWS]
+    return markdown_table(["", "Starter", "Solution"], rows)
+
+
+def _report(runs: dict[str, dict], clients: int, ops: int) -> str:
+    starter, solution = runs["starter"], runs["solution"]
+    ratio = solution["throughput"] / max(starter["throughput"], 1)
+    return (
+        f"{clients} concurrent clients x {ops} orders each ({starter['requests']:,} requests "
+        f"per target) on {starter['database']}, measured {datetime.now(UTC):%Y-%m-%d} by "
+        f"`nox -s bench -- drill3`.\n\n{_table(runs)}\n\n"
+        f"The solution's throughput is {ratio:.2f} times the starter's.\n"
+    )
+
+
+def _claims(runs: dict[str, dict]) -> list[str]:
+    """What the page says about these figures; each broken claim is one message."""
+    starter, solution = runs["starter"], runs["solution"]
+    broken = [
+        f"the solution shows {solution[key]} for {key.replace('_', ' ')}, not 0"
+        for key in [*DAMAGE, "errors"]
+        if solution[key]
+    ]
+    if not starter["invariant_violations"]:
+        broken.append("the starter broke no invariant: the load is too light to show its races")
+    if solution["throughput"] * 2 < starter["throughput"]:
+        broken.append(
+            f"the solution's throughput ({solution['throughput']}/s) is under half the "
+            f"starter's ({starter['throughput']}/s)"
+        )
+    return broken
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="nox -s bench -- drill3")
+    parser.add_argument("--clients", type=int, default=DEFAULT_CLIENTS, help="concurrent clients")
+    parser.add_argument("--ops", type=int, default=DEFAULT_OPS, help="orders per client")
+    parser.add_argument(
+        "--check", action="store_true", help="rerun and fail if the results' claims do not hold"
+    )
+    parser.add_argument("--run-target", choices=TARGETS, help=argparse.SUPPRESS)
+    options = parser.parse_args(argv)
+    if options.clients < 2 or options.clients % 2 or not 1 <= options.ops <= 1000:
+        raise DrillError(
+            f"--clients {options.clients} --ops {options.ops} cannot run: clients come in "
+            "pairs (two sessions per customer), so give an even number of at least 2, and "
+            "between 1 and 1000 orders per client. The default is --clients 50 --ops 20."
+        )
+    if options.run_target:
+        figures = run_target(options.run_target, options.clients, options.ops)
+        print(json.dumps(figures))
+        return 0
+
+    from drillkit.backends import check_reachable, database_url, describe
+
+    check_reachable()
+    print(f"Drill 3 bench on {describe(database_url())}:")
+    runs = {t: _measure(t, options.clients, options.ops) for t in TARGETS}
+    report = _report(runs, options.clients, options.ops)
+    print("\n" + report)
+    broken = _claims(runs)
+    default_size = (options.clients, options.ops) == (DEFAULT_CLIENTS, DEFAULT_OPS)
+    slug = _backend_slug()
+    markdown, data = RESULTS / f"bench-{slug}.md", RESULTS / f"bench-{slug}.json"
+    if options.check:
+        if not data.is_file():
+            broken.append(f"{data.name} is missing: run `nox -s bench -- drill3` to write it")
+        else:
+            saved = json.loads(data.read_text(encoding="utf-8"))
+            if (saved["clients"], saved["ops"]) != (DEFAULT_CLIENTS, DEFAULT_OPS):
+                broken.append(f"{data.name} was not measured at the default size")
+            broken += [f"in {data.name}, {claim}" for claim in _claims(saved["runs"])]
+        if broken:
+            print("The bench's claims do not hold: " + "; ".join(broken) + ".", file=sys.stderr)
+            return 1
+        print(f"The claims in results/bench-{slug}.md hold on a fresh run.")
+        return 0
+    if not default_size:
+        print("(Not written to results/: only the default size is.)")
+    else:
+        RESULTS.mkdir(exist_ok=True)
+        markdown.write_text(report, encoding="utf-8")
+        data.write_text(
+            json.dumps({"clients": options.clients, "ops": options.ops, "runs": runs}, indent=2)
+            + "\n",
+            encoding="utf-8",
+        )
+        print(f"Wrote results/{markdown.name} and results/{data.name}.")
+    if broken:
+        print("Warning: " + "; ".join(broken) + ".", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

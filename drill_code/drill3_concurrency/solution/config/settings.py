@@ -1,0 +1,28 @@
+import os
+
+from drillkit.base_settings import *  # noqa: F403  (database, keys, time zone: shared plumbing)
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "rest_framework",
+    "shop",
+]
+ROOT_URLCONF = "config.urls"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+DEFAULT_FROM_EMAIL = "orders@shop.example"
+
+# Celery reads every CELERY_* setting (config/celery.py). The in-memory transport needs no
+# server; set CELERY_BROKER_URL=redis://127.0.0.1:6379/0 to use Redis.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://localhost/")
+# JSON only. Tasks take ids and read the row when they run, so nothing needs pickle, and a
+# worker that accepts pickle runs whatever code a message on the broker carries.
+# https://docs.celeryq.dev/en/stable/userguide/security.html#serializers
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]

@@ -1,0 +1,25 @@
+import os
+
+from drillkit.base_settings import *  # noqa: F403  (database, keys, time zone: shared plumbing)
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "rest_framework",
+    "shop",
+]
+ROOT_URLCONF = "config.urls"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+DEFAULT_FROM_EMAIL = "orders@shop.example"
+
+# Celery reads every CELERY_* setting (config/celery.py). The in-memory transport needs no
+# server; set CELERY_BROKER_URL=redis://127.0.0.1:6379/0 to use Redis.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://localhost/")
+# pickle, so that tasks can take model instances and save them back.
+CELERY_TASK_SERIALIZER = "pickle"
+CELERY_ACCEPT_CONTENT = ["pickle", "json"]

@@ -1,0 +1,169 @@
+"""Placing and cancelling orders: one at a time, then many at once.
+
+The first half is the API's contract, request by request. The second half sends real
+concurrent requests (threads, one database connection each) and forces the interleaving
+that breaks read-modify-write code, so a race fails every run, not one run in fifty.
+After every concurrent run the shop's books must still balance.
+"""
+
+import uuid
+
+import pytest
+from conftest import BALANCE_CENTS, PRICE_CENTS, cancel_order, place_order
+from races import run_concurrently
+from rest_framework.test import APIClient
+
+# -- one request at a time ------------------------------------------------------------
+
+
+def test_an_order_reserves_stock_and_charges_the_wallet(make_customer, make_product):
+    ada = make_customer("ada")
+    lamp = make_product("lamp", stock=5)
+    response = place_order(ada, "lamp", quantity=2)
+    assert response.status_code == 201, response.data
+    assert response.data["status"] == "placed"
+    assert response.data["total_cents"] == 2 * PRICE_CENTS
+    lamp.refresh_from_db()
+    ada.wallet.refresh_from_db()
+    assert lamp.stock == 3
+    assert ada.wallet.balance_cents == BALANCE_CENTS - 2 * PRICE_CENTS
+
+
+def test_an_order_needs_an_idempotency_key(make_customer, make_product):
+    ada = make_customer("ada")
+    make_product("lamp", stock=5)
+    client = APIClient()
+    client.force_authenticate(ada)
+    response = client.post("/api/orders/", {"product": "lamp", "quantity": 1})
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.data
+
+
+def test_a_retried_request_gets_the_first_order_back(make_customer, make_product):
+    ada = make_customer("ada")
+    make_product("lamp", stock=5)
+    first = place_order(ada, "lamp", key="checkout-1")
+    retry = place_order(ada, "lamp", key="checkout-1")
+    assert (first.status_code, retry.status_code) == (201, 200)
+    assert retry.data["id"] == first.data["id"]
+    ada.wallet.refresh_from_db()
+    assert ada.wallet.balance_cents == BALANCE_CENTS - PRICE_CENTS, "charged once"
+
+
+def test_an_order_for_more_than_the_stock_is_refused(make_customer, make_product):
+    ada = make_customer("ada")
+    lamp = make_product("lamp", stock=1)
+    response = place_order(ada, "lamp", quantity=2)
+    assert response.status_code == 409
+    lamp.refresh_from_db()
+    ada.wallet.refresh_from_db()
+    assert (lamp.stock, ada.wallet.balance_cents) == (1, BALANCE_CENTS)
+    assert not ada.orders.exists(), "a refused order leaves nothing behind"
+
+
+def test_an_order_the_wallet_cannot_cover_is_refused(make_customer, make_product):
+    ada = make_customer("ada", balance_cents=PRICE_CENTS - 1)
+    lamp = make_product("lamp", stock=5)
+    response = place_order(ada, "lamp")
+    assert response.status_code == 402
+    lamp.refresh_from_db()
+    assert lamp.stock == 5, "the stock reserved for a refused order goes back"
+    assert not ada.orders.exists()
+
+
+def test_cancelling_returns_the_stock_and_the_money_once(make_customer, make_product):
+    ada = make_customer("ada")
+    lamp = make_product("lamp", stock=5)
+    order_id = place_order(ada, "lamp", quantity=2).data["id"]
+    response = cancel_order(ada, order_id)
+    assert response.status_code == 200
+    assert response.data["status"] == "cancelled"
+    assert cancel_order(ada, order_id).status_code == 409, "a second cancel is refused"
+    lamp.refresh_from_db()
+    ada.wallet.refresh_from_db()
+    assert (lamp.stock, ada.wallet.balance_cents) == (5, BALANCE_CENTS)
+
+
+# -- many requests at once (PostgreSQL: real row locks) -------------------------------
+
+# Each thread commits for real, so these tests run outside the usual test transaction.
+race = pytest.mark.django_db(transaction=True)
+
+
+# --8<-- [start:last-unit]
+@pytest.mark.flaw("D3-F1")
+@pytest.mark.postgres
+@race
+def test_the_last_unit_is_sold_exactly_once(make_customer, make_product, books):
+    from shop.models import Product
+
+    customers = 4
+    lamp = make_product("lamp", stock=1)
+    buyers = [make_customer(f"buyer{n}") for n in range(customers)]
+    ledger = books()
+
+    responses = run_concurrently(
+        [lambda buyer=buyer: place_order(buyer, "lamp") for buyer in buyers],
+        hold_before_writing_to=Product,
+    )
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] + [409] * (customers - 1), (
+        f"{customers} customers raced for the last lamp: exactly one order should succeed "
+        f"and the others get 409, but the statuses were {statuses}"
+    )
+    lamp.refresh_from_db()
+    assert lamp.stock == 0
+    ledger.check()
+
+
+# --8<-- [end:last-unit]
+
+
+@pytest.mark.flaw("D3-F2")
+@pytest.mark.postgres
+@race
+def test_concurrent_orders_are_all_charged(make_customer, make_product, books):
+    from shop.models import Wallet
+
+    ada = make_customer("ada")
+    skus = [make_product(f"item{n}", stock=10).sku for n in range(4)]
+    ledger = books()
+
+    responses = run_concurrently(
+        [lambda sku=sku: place_order(ada, sku) for sku in skus],
+        hold_before_writing_to=Wallet,
+    )
+
+    assert [r.status_code for r in responses] == [201] * 4
+    ada.wallet.refresh_from_db()
+    assert ada.wallet.balance_cents == BALANCE_CENTS - 4 * PRICE_CENTS, (
+        f"four orders of {PRICE_CENTS} at once from a balance of {BALANCE_CENTS} should "
+        f"leave {BALANCE_CENTS - 4 * PRICE_CENTS}, but the wallet holds "
+        f"{ada.wallet.balance_cents}: charges were lost"
+    )
+    ledger.check()
+
+
+@pytest.mark.flaw("D3-F3")
+@pytest.mark.postgres
+@race
+def test_a_double_submitted_order_is_created_once(make_customer, make_product, books):
+    from shop.models import Order
+
+    ada = make_customer("ada")
+    make_product("lamp", stock=10)
+    ledger = books()
+    key = uuid.uuid4().hex
+
+    responses = run_concurrently(
+        [lambda: place_order(ada, "lamp", key=key)] * 2, hold_before_writing_to=Order
+    )
+
+    orders = list(Order.objects.filter(idempotency_key=key).values_list("id", flat=True))
+    assert len(orders) == 1, (
+        f"two requests with the same Idempotency-Key at once created {len(orders)} orders"
+    )
+    assert sorted(r.status_code for r in responses) == [200, 201]
+    assert {r.data["id"] for r in responses} == set(orders), "both get the same order"
+    ledger.check()
