@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from network import FakeInternet
 from rest_framework.test import APIClient
 
@@ -32,16 +31,6 @@ def internet(monkeypatch):
 
 
 @pytest.fixture
-def make_user(db):
-    def make(username):
-        return get_user_model().objects.create_user(
-            username=username, email=f"{username}@example.com", password="unused"
-        )
-
-    return make
-
-
-@pytest.fixture
 def alice(make_user):
     return make_user("alice")
 
@@ -53,6 +42,9 @@ def mallory(make_user):
 
 @pytest.fixture
 def client_for():
+    """A signed-in client per user (a session, as a browser would have), which does not
+    re-raise the target's exceptions. Not drillkit's api_client: a test needs several."""
+
     def make(user):
         client = APIClient()
         client.force_login(user)
@@ -124,9 +116,9 @@ def signed(event, secret=None):
 
 
 @pytest.fixture
-def provider():
+def provider(api_client):
     """The payment provider: posts events to the webhook, signed or not."""
-    client = APIClient()
+    client = api_client
     client.raise_request_exception = False
 
     def send(event, *, signature=True, secret=None):
