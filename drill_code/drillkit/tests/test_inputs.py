@@ -1,5 +1,7 @@
 """Bad input gets one clear paragraph, never a traceback."""
 
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -50,8 +52,30 @@ def test_the_command_line_explains_bad_input_without_a_traceback(args, message):
 def test_an_unreachable_database_is_explained_before_any_test_runs():
     result = drillkit("test", DRILL.name, DATABASE_URL="postgres://postgres@127.0.0.1:1/test")
     assert result.returncode == 2
-    assert "cannot be reached" in result.stderr
+    assert "connecting failed" in result.stderr
+    assert "Start the server, fix the host or port" in result.stderr
     assert "unset DATABASE_URL to run on SQLite" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _postgres_listening() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(
+    not _postgres_listening() and os.environ.get("CI") != "true",
+    reason="needs a PostgreSQL server on 127.0.0.1:5432 to refuse the user",
+)
+def test_a_wrong_database_user_is_not_called_an_unreachable_server():
+    result = drillkit(
+        "test", DRILL.name, DATABASE_URL="postgres://no_such_user@127.0.0.1:5432/test"
+    )
+    assert result.returncode == 2
+    assert "Check the user, password and database name" in result.stderr
     assert "Traceback" not in result.stderr
 
 
