@@ -57,6 +57,7 @@ def code_block(path: Path, region: str | None = None, title: str | None = None) 
         ".md": "markdown",
         ".diff": "diff",
         ".sql": "sql",
+        ".html": "html+django",
     }.get(path.suffix, "text")
     source = shown(path) + (f":{region}" if region else "")
     label = title or (shown(path) + (f" ({region})" if region else ""))
@@ -64,9 +65,11 @@ def code_block(path: Path, region: str | None = None, title: str | None = None) 
 
 
 def _target_files(folder: Path) -> list[Path]:
+    # Python modules and Django templates: what a reviewer reads. Migrations are generated.
     files = [
         p
-        for p in folder.rglob("*.py")
+        for pattern in ("*.py", "*.html")
+        for p in folder.rglob(pattern)
         if "migrations" not in p.parts and p.stat().st_size > 0 and "__pycache__" not in p.parts
     ]
 
