@@ -175,3 +175,17 @@ def test_a_postgres_test_on_sqlite(run, monkeypatch, environment, outcome, messa
     result = run(POSTGRES_ONLY)
     result.assert_outcomes(**outcome)
     result.stdout.fnmatch_lines([message])
+
+
+def test_a_flaw_test_that_skips_leaves_its_flaw_not_run(run):
+    result = run(
+        """
+        import pytest
+
+        @pytest.mark.flaw("D0-F1")
+        def test_door_is_locked():
+            pytest.skip("no door in this building")
+        """
+    )
+    result.assert_outcomes(skipped=1)
+    result.stdout.no_fnmatch_line("*fixed*D0-F1*")
