@@ -114,21 +114,35 @@ def test_stale_data_is_marked_with_an_age_header(stale_answer):
 # -- the database is gone, and nothing is cached --------------------------------------------
 
 
+# --8<-- [start:cold]
 @pytest.mark.flaw("D5-F2")
-def test_an_outage_is_not_reported_as_an_empty_catalogue(client, products, faults):
+def test_an_outage_with_nothing_cached_is_not_answered_as_a_success(client, products, faults):
     faults.cut()
     response = client.get(PRODUCTS)
-    assert not (response.status_code == 200 and response.json() == []), (
-        "the database is down and nothing is cached: answering 200 [] says the shop sells nothing"
+    assert not 200 <= response.status_code < 300, (
+        "the database is down and nothing is cached, so there is nothing true to serve; "
+        f"a {response.status_code} ({response.content.decode()[:80]}) says the shop sells "
+        "nothing"
     )
 
 
-# --8<-- [start:cold]
-@pytest.mark.flaw("D5-F2")
-@pytest.mark.flaw("D5-F3")
-def test_a_cold_read_during_an_outage_gets_a_json_503_with_retry_after(client, products, faults):
+@pytest.fixture
+def cold_outage_error(client, products, faults):
+    """A catalogue read during an outage with nothing cached, once it ends in an error."""
     faults.cut()
-    assert_clean_json_503(client.get(PRODUCTS))
+    response = client.get(PRODUCTS)
+    if response.status_code < 400:
+        # Not an assertion: a success here is D5-F2's failure, tested above.
+        pytest.skip(
+            f"D5-F3 not checked on reads: the outage was answered {response.status_code}, not "
+            "an error, so there is no error response to check; fix D5-F2 first"
+        )
+    return response
+
+
+@pytest.mark.flaw("D5-F3")
+def test_a_cold_read_during_an_outage_gets_a_json_503_with_retry_after(cold_outage_error):
+    assert_clean_json_503(cold_outage_error)
 
 
 # --8<-- [end:cold]
