@@ -10,6 +10,7 @@ import time
 
 import pytest
 from conftest import PRODUCTS, assert_clean_json_503
+from django.core.cache import caches
 from django.db import connection, transaction
 
 SKUS = ["KB-01", "MN-27", "MS-02"]
@@ -64,15 +65,44 @@ def test_a_warm_cache_serves_the_last_good_catalogue_during_an_outage(client, pr
     assert response.json() == before, "the fallback must be the last good catalogue"
 
 
-@pytest.mark.flaw("D5-F6")
-def test_stale_data_is_marked_with_an_age_header(client, products, faults):
+@pytest.fixture
+def caches_in_memory(settings):
+    """Every cache alias the target defines, moved into this process's memory.
+
+    The Age test checks how a stale answer is marked, so it needs a stale answer
+    whatever the state of D5-F5: wherever the target keeps its last good copy through
+    Django's cache framework, the copy now survives the cut.
+    """
+    settings.CACHES = {
+        alias: {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"drill5-tests-{alias}",
+            "TIMEOUT": config.get("TIMEOUT", 300),
+        }
+        for alias, config in settings.CACHES.items()
+    }
+    for cache in caches.all():
+        cache.clear()
+
+
+@pytest.fixture
+def stale_answer(client, products, faults, caches_in_memory):
+    """The catalogue, read once while the database is up and again after a cut."""
     client.get(PRODUCTS)
     faults.cut()
     response = client.get(PRODUCTS)
-    precondition = "precondition: the last good catalogue is served during the outage (D5-F5)"
-    assert response.status_code == 200, precondition
-    assert response.json(), precondition
-    age = response.headers.get("Age", "")
+    if not (response.status_code == 200 and response.json()):
+        # Not an assertion: this would be D5-F5's failure, and D5-F6 is not tested here.
+        pytest.skip(
+            f"D5-F6 not checked: the outage was answered {response.status_code} with no "
+            "catalogue, so there is no stale answer whose Age could be checked; fix D5-F5 first"
+        )
+    return response
+
+
+@pytest.mark.flaw("D5-F6")
+def test_stale_data_is_marked_with_an_age_header(stale_answer):
+    age = stale_answer.headers.get("Age", "")
     assert age.isdigit(), (
         f"a stale answer must say how old it is, in seconds, in an Age header; got {age!r}"
     )
@@ -84,21 +114,35 @@ def test_stale_data_is_marked_with_an_age_header(client, products, faults):
 # -- the database is gone, and nothing is cached --------------------------------------------
 
 
+# --8<-- [start:cold]
 @pytest.mark.flaw("D5-F2")
-def test_an_outage_is_not_reported_as_an_empty_catalogue(client, products, faults):
+def test_an_outage_with_nothing_cached_is_not_answered_as_a_success(client, products, faults):
     faults.cut()
     response = client.get(PRODUCTS)
-    assert not (response.status_code == 200 and response.json() == []), (
-        "the database is down and nothing is cached: answering 200 [] says the shop sells nothing"
+    assert not 200 <= response.status_code < 300, (
+        "the database is down and nothing is cached, so there is nothing true to serve; "
+        f"a {response.status_code} ({response.content.decode()[:80]}) says the shop sells "
+        "nothing"
     )
 
 
-# --8<-- [start:cold]
-@pytest.mark.flaw("D5-F2")
-@pytest.mark.flaw("D5-F3")
-def test_a_cold_read_during_an_outage_gets_a_json_503_with_retry_after(client, products, faults):
+@pytest.fixture
+def cold_outage_error(client, products, faults):
+    """A catalogue read during an outage with nothing cached, once it ends in an error."""
     faults.cut()
-    assert_clean_json_503(client.get(PRODUCTS))
+    response = client.get(PRODUCTS)
+    if response.status_code < 400:
+        # Not an assertion: a success here is D5-F2's failure, tested above.
+        pytest.skip(
+            f"D5-F3 not checked on reads: the outage was answered {response.status_code}, not "
+            "an error, so there is no error response to check; fix D5-F2 first"
+        )
+    return response
+
+
+@pytest.mark.flaw("D5-F3")
+def test_a_cold_read_during_an_outage_gets_a_json_503_with_retry_after(cold_outage_error):
+    assert_clean_json_503(cold_outage_error)
 
 
 # --8<-- [end:cold]
