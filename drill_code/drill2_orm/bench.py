@@ -424,6 +424,8 @@ def check(starter, solution) -> int:
         print("The committed results are out of date:\n  " + "\n  ".join(problems))
         print("\nRun `nox -s bench -- drill2 --write` and commit results/ and tests/payloads.json.")
         return 1
-    checked = "query counts, JSON digests" + (", SQL and payloads" if backend == "sqlite" else "")
+    checked = "query counts, JSON digests" + (
+        ", minimums, SQL and payloads" if backend == "sqlite" else ""
+    )
     print(f"Drill 2 results on {describe(database_url())} are up to date ({checked}).")
     return 0
