@@ -213,6 +213,24 @@ def verdicts(base: dict, solution: dict, base_label: str, postgres: bool) -> lis
     return lines
 
 
+def minimums_table() -> str:
+    """results/minimums.md: each endpoint's minimum as the sum of its budget rows, so the
+    page's explanation of the minimums is the table the tests check, added up."""
+    rows = []
+    for path in budgets.ENDPOINTS:
+        parts = [
+            f"{row.most} ({row.loads})"
+            for row in budgets.BUDGETS
+            if row.path == path and row.tables != budgets.ANYTHING_ELSE
+        ]
+        rows.append([f"`{_endpoint(path)}`", "<br>+ ".join(parts), budgets.minimum(path)])
+    return (
+        "Generated from tests/budgets.py by `nox -s bench -- drill2 --write`.\n\n"
+        + markdown_table(["endpoint", "queries, by what they load", "minimum"], rows)
+        + "\n"
+    )
+
+
 def _keyed(rows: list[dict]) -> dict[str, dict]:
     return {f"{row['path']}@{row['size']}": row for row in rows}
 
@@ -350,7 +368,7 @@ def write(base_rows, solution_rows, report, notes, options) -> None:
 
 
 def _generated() -> dict[str, str]:
-    """The deterministic files: SQL per flaw and the tests' reference payloads."""
+    """The deterministic files: SQL per flaw, the minimums and the tests' reference payloads."""
     drill = get_drill("drill2")
     starter, solution = resolve_target(drill, "starter"), resolve_target(drill, "solution")
     files = {
@@ -360,6 +378,7 @@ def _generated() -> dict[str, str]:
             run_in_target(solution, captured_sql, size=SQL_SIZE),
         ).items()
     }
+    files["results/minimums.md"] = minimums_table()
     files["tests/payloads.json"] = (
         json.dumps(run_in_target(solution, payloads), indent=1, sort_keys=True) + "\n"
     )
@@ -405,6 +424,8 @@ def check(starter, solution) -> int:
         print("The committed results are out of date:\n  " + "\n  ".join(problems))
         print("\nRun `nox -s bench -- drill2 --write` and commit results/ and tests/payloads.json.")
         return 1
-    checked = "query counts, JSON digests" + (", SQL and payloads" if backend == "sqlite" else "")
+    checked = "query counts, JSON digests" + (
+        ", minimums, SQL and payloads" if backend == "sqlite" else ""
+    )
     print(f"Drill 2 results on {describe(database_url())} are up to date ({checked}).")
     return 0

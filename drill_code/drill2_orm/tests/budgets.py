@@ -44,6 +44,11 @@ class Budget:
         return log.on(*self.tables)
 
 
+def minimum(path: str) -> int:
+    """The whole budget of one endpoint: the fewest queries it can answer in."""
+    return sum(row.most for row in BUDGETS if row.path == path)
+
+
 # fmt: off
 # --8<-- [start:budgets]
 BUDGETS = [
@@ -60,15 +65,13 @@ BUDGETS = [
     Budget(BOOK,       "its tags",                                   (TAG_T,),       1, None),
     Budget(BOOK,       "its three newest published reviews",         (REVIEW_T,),    1, "D2-F4"),
     Budget(BOOK,       "anything else",                              ANYTHING_ELSE,  0, None),
-    Budget(TOP_RATED,  "the same as the book list",                  EVERYTHING,     5, "D2-F6"),
+]
+BUDGETS += [  # minimum(BOOKS) adds up the book list's rows, so they come first
+    Budget(TOP_RATED,  "the same as the book list",                  EVERYTHING, minimum(BOOKS),
+           "D2-F6"),
     Budget(AUTHORS,    "a COUNT, then authors and book counts",      EVERYTHING,     2, "D2-F7"),
     Budget(PUBLISHERS, "a COUNT, then publishers and both counts",   EVERYTHING,     2, None),
     Budget(REVIEWS,    "a COUNT, then reviews, books, publishers",   EVERYTHING,     2, "D2-F8"),
 ]
 # --8<-- [end:budgets]
 # fmt: on
-
-
-def minimum(path: str) -> int:
-    """The whole budget of one endpoint: the fewest queries it can answer in."""
-    return sum(row.most for row in BUDGETS if row.path == path)

@@ -1,19 +1,14 @@
 """Fixtures for Drill 2: a catalogue of any size, and requests whose queries are counted.
 
-Everything goes through HTTP (DRF's APIClient) and the target's own models, so the same
-tests run on the starter, the solution and your copy.
+Everything goes through HTTP (the shared `api_client` fixture of drillkit.fixtures, a DRF
+APIClient) and the target's own models, so the same tests run on the starter, the
+solution and your copy.
 """
 
 import catalogue as catalogue_data
 import pytest
-from rest_framework.test import APIClient
 
 from drillkit.queries import QueryLog, capture
-
-
-@pytest.fixture
-def api_client():
-    return APIClient()
 
 
 @pytest.fixture

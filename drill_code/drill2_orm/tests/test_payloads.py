@@ -2,7 +2,7 @@
 the catalogue.
 
 A query fix must never change an answer. payloads.json holds the reference solution's
-JSON for a catalogue of PAYLOAD_SIZE books (`nox -s bench -- drill2 --update` writes it);
+JSON for a catalogue of PAYLOAD_SIZE books (`nox -s bench -- drill2 --write` writes it);
 every target must give exactly the same JSON for the same catalogue.
 """
 
@@ -20,7 +20,7 @@ def _reference() -> dict:
     if not REFERENCE.is_file():
         pytest.fail(
             f"{REFERENCE.name} is missing, so there is nothing to compare with. Write it "
-            "from the reference solution with `nox -s bench -- drill2 --update`."
+            "from the reference solution with `nox -s bench -- drill2 --write`."
         )
     return json.loads(REFERENCE.read_text(encoding="utf-8"))
 
