@@ -20,14 +20,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django.contrib.auth import get_user_model
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from rest_framework.test import APIClient
 
+from drillkit.fixtures import PASSWORD
 from drillkit.pytest_plugin import flaw_ids
 
-PASSWORD = "correct horse battery staple"
 HOST = "http://testserver"
 
 
@@ -203,16 +202,7 @@ class ContractClient(APIClient):
 
 
 # -- people, events, tickets ---------------------------------------------------------------
-
-
-@pytest.fixture
-def make_user(db):
-    def make(username, **extra):
-        return get_user_model().objects.create_user(
-            username=username, email=f"{username}@example.com", password=PASSWORD, **extra
-        )
-
-    return make
+# make_user and PASSWORD are the harness's (drillkit.fixtures).
 
 
 @pytest.fixture

@@ -18,9 +18,11 @@ from collections import defaultdict
 
 import pytest
 import schemathesis
-from conftest import PASSWORD, Violation, contract_path, flaw_of
+from conftest import Violation, contract_path, flaw_of
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.core.failures import Failure
+
+from drillkit.fixtures import PASSWORD
 
 # --8<-- [start:fuzz-settings]
 EXAMPLES_PER_OPERATION = 40
