@@ -49,17 +49,26 @@ def openapi(contract) -> OpenAPI:
 # -- what a violation is, and which planted flaw it is the signature of ------------------
 
 
+# What found a violation. SCHEMA: a body failed the JSON Schema the contract documents for
+# that request, or for that response's status code. Anything else is named by what found
+# it: an openapi-core error (e.g. ResponseNotFound, a status the contract does not
+# document) or a schemathesis check (e.g. not_a_server_error).
+SCHEMA = "schema"
+
+
 @dataclass(frozen=True)
 class Violation:
     side: str  # "request" or "response"
-    status: int
+    status: int  # the response's status code; 0 for a request
     path: tuple  # where in the body, e.g. ("results", 0, "price")
-    validator: str  # the JSON Schema keyword that failed: type, enum, pattern, ...
+    validator: str  # the JSON Schema keyword that failed: type, enum, pattern, ... or ""
     message: str
+    check: str = SCHEMA
 
     def __str__(self) -> str:
         where = "/".join(str(p) for p in self.path) or "(body)"
-        return f"{self.side} {self.status}: {where}: {self.message}"
+        found_by = "" if self.check == SCHEMA else f" ({self.check})"
+        return f"{self.side} {self.status}: {where}: {self.message}{found_by}"
 
 
 def _last(path: tuple) -> str:
@@ -68,8 +77,8 @@ def _last(path: tuple) -> str:
 
 
 # --8<-- [start:signatures]
-# flaw id -> does this violation look like that flaw? Read each line as "a response that
-# breaks the contract in this way is showing flaw X".
+# flaw id -> does this violation look like that flaw? Read each line as "a body that breaks
+# the contract's JSON Schema in this way is showing flaw X".
 SIGNATURES = {
     "D1-F1": lambda v: "organizer" in v.path and v.validator == "additionalProperties",
     "D1-F2": lambda v: _last(v.path) == "seats_left" and v.validator == "type",
@@ -84,16 +93,25 @@ SIGNATURES = {
         and ("organizer" in v.message or "host" in v.message)
     ),
     "D1-F9": lambda v: v.status == 200 and v.path == () and v.validator == "type",
-    "D1-F10": lambda v: v.status >= 400 and v.side == "response",
+    "D1-F10": lambda v: v.side == "response" and 400 <= v.status < 500,
 }
-# --8<-- [end:signatures]
 
 
 def flaw_of(violation: Violation) -> str | None:
+    """The planted flaw whose signature this is, or None. A crash (5xx), a status the
+    contract does not document, and any other check are never a planted flaw: they fail
+    the test that saw them, whichever flaws the target has."""
+    if violation.status >= 500:
+        return None
+    if violation.check != SCHEMA:
+        return None
     for flaw_id, looks_like in SIGNATURES.items():
         if looks_like(violation):
             return flaw_id
     return None
+
+
+# --8<-- [end:signatures]
 
 
 def _violations(side: str, status: int, error: Exception) -> list[Violation]:
@@ -115,7 +133,8 @@ def _violations(side: str, status: int, error: Exception) -> list[Violation]:
                 )
             )
         stack += [exc.__cause__, exc.__context__, *getattr(exc, "exceptions", ())]
-    return found or [Violation(side, status, (), "", str(error))]
+    # No schema was applied: an undocumented status or media type, a body that is not JSON.
+    return found or [Violation(side, status, (), "", str(error), type(error).__name__)]
 
 
 # -- the client --------------------------------------------------------------------------

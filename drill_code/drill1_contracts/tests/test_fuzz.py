@@ -18,9 +18,10 @@ from collections import defaultdict
 
 import pytest
 import schemathesis
-from conftest import Violation, contract_path, flaw_of
+from conftest import SCHEMA, Violation, contract_path, flaw_of
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.core.failures import Failure
+from schemathesis.openapi.checks import JsonSchemaError
 
 from drillkit.fixtures import PASSWORD
 
@@ -49,12 +50,13 @@ CHECKS = (
 FOUND_BY_FUZZING = ["D1-F2", "D1-F3", "D1-F4", "D1-F5", "D1-F8", "D1-F9", "D1-F10"]
 
 
-def _as_violation(failure: Failure, status: int) -> Violation:
-    path = tuple(getattr(failure, "instance_path", ()) or ())
-    schema_path = list(getattr(failure, "schema_path", ()) or ())
-    keyword = str(schema_path[-1]) if schema_path else type(failure).__name__
-    message = getattr(failure, "_raw_message", None) or failure.title
-    return Violation("response", status, path, keyword, message)
+def _as_violations(failure: Failure, check: str, case, status: int) -> list[Violation]:
+    """One schemathesis failure in the terms of conftest's signatures."""
+    title = getattr(failure, "_raw_message", None) or failure.title
+    if isinstance(failure, JsonSchemaError) and check == "response_schema_conformance":
+        keyword = str(list(failure.schema_path)[-1]) if failure.schema_path else ""
+        return [Violation("response", status, tuple(failure.instance_path), keyword, title, SCHEMA)]
+    return [Violation("response", status, (), "", title, check)]
 
 
 def run_fuzz(organizer, event) -> dict[str | None, list[str]]:
@@ -86,19 +88,19 @@ def _fuzz(operation, strategy, app, checks, found) -> None:
     @given(case=strategy)
     def exercise(case):
         response = case.call(app=app)
-        try:
-            case.validate_response(response, checks=checks)
-        except Failure as failure:
-            failures = [failure]
-        except BaseExceptionGroup as group:
-            failures = list(group.exceptions)
-        else:
-            return
-        for failure in failures:
-            flaw_id = flaw_of(_as_violation(failure, response.status_code))
-            found[flaw_id].append(
-                f"{operation.label}: {_as_violation(failure, response.status_code)}"
-            )
+        for check in checks:  # one at a time, so that each failure names its check
+            try:
+                case.validate_response(response, checks=[check])
+            except Failure as failure:
+                failures = [failure]
+            except BaseExceptionGroup as group:
+                failures = list(group.exceptions)
+            else:
+                continue
+            for failure in failures:
+                violations = _as_violations(failure, check.__name__, case, response.status_code)
+                flaws = [flaw_id for v in violations if (flaw_id := flaw_of(v))]
+                found[flaws[0] if flaws else None].append(f"{operation.label}: {violations[0]}")
 
     exercise()
 
