@@ -1,11 +1,13 @@
 """Property-based fuzzing from the contract with schemathesis, in-process.
 
-schemathesis reads the target's contract, generates requests for every operation
-(valid ones, and invalid ones for the negative checks), sends them to the target's WSGI
-application in this process, and checks each response against the contract. Hypothesis
-runs derandomized with a bounded number of examples, so a run is deterministic and takes
-seconds. (`schemathesis.pytest.from_fixture` does not work with pytest 9.2, so the
-strategies are driven with Hypothesis directly.)
+schemathesis reads the target's contract, generates requests for every operation, sends
+them to the target's WSGI application in this process, and checks each response against
+the contract. The requests are the contract's valid ones (positive generation), so the
+negative_data_rejection check only has something to judge if invalid ones are generated
+too. Hypothesis runs derandomized with a bounded number of examples, and its version is
+pinned in pyproject.toml, so a run is deterministic and takes seconds.
+(`schemathesis.pytest.from_fixture` does not work with pytest 9.2, so the strategies are
+driven with Hypothesis directly.)
 
 The fuzz runs once per session; each test below then asks one question of its findings:
 does the run show this planted flaw? The last asks whether it found anything else.
@@ -18,9 +20,13 @@ from collections import defaultdict
 
 import pytest
 import schemathesis
-from conftest import PASSWORD, Violation, contract_path, flaw_of
+from conftest import SCHEMA, Violation, contract_path, flaw_of
 from hypothesis import HealthCheck, Phase, given, settings
-from schemathesis.core.failures import Failure
+from schemathesis import GenerationMode
+from schemathesis.core.failures import AcceptedNegativeData, Failure
+from schemathesis.openapi.checks import JsonSchemaError
+
+from drillkit.fixtures import PASSWORD
 
 # --8<-- [start:fuzz-settings]
 EXAMPLES_PER_OPERATION = 40
@@ -42,17 +48,27 @@ CHECKS = (
 # --8<-- [end:fuzz-settings]
 
 # The flaws this fuzz finds on the starter. The others have their own tests: a leak hidden
-# behind the renamed field (F1), a limit the fuzzer did not probe in 40 examples (F6),
-# and a writable field that no response reveals (F7).
+# behind the renamed field (F1), a limit that valid requests never cross (F6), and a
+# writable field that no response reveals (F7). If invalid requests are ever generated too,
+# conftest's ACCEPTED_INVALID files an accepted longer title under F6.
 FOUND_BY_FUZZING = ["D1-F2", "D1-F3", "D1-F4", "D1-F5", "D1-F8", "D1-F9", "D1-F10"]
 
 
-def _as_violation(failure: Failure, status: int) -> Violation:
-    path = tuple(getattr(failure, "instance_path", ()) or ())
-    schema_path = list(getattr(failure, "schema_path", ()) or ())
-    keyword = str(schema_path[-1]) if schema_path else type(failure).__name__
-    message = getattr(failure, "_raw_message", None) or failure.title
-    return Violation("response", status, path, keyword, message)
+def _as_violations(failure: Failure, check: str, case, status: int) -> list[Violation]:
+    """One schemathesis failure in the terms of conftest's signatures."""
+    title = getattr(failure, "_raw_message", None) or failure.title
+    if isinstance(failure, JsonSchemaError) and check == "response_schema_conformance":
+        keyword = str(list(failure.schema_path)[-1]) if failure.schema_path else ""
+        return [Violation("response", status, tuple(failure.instance_path), keyword, title, SCHEMA)]
+    if isinstance(failure, AcceptedNegativeData) and case.meta is not None:
+        # One per field the request broke, e.g. ("title",) and maxLength: the API accepted
+        # them all, so each one could be the flaw that let the request through.
+        mutations = getattr(case.meta.phase.data, "mutations", ()) or ()
+        return [
+            Violation("request", status, tuple(m.path), ",".join(m.keywords), title, check)
+            for m in mutations
+        ] or [Violation("request", status, (), "", title, check)]
+    return [Violation("response", status, (), "", title, check)]
 
 
 def run_fuzz(organizer, event) -> dict[str | None, list[str]]:
@@ -69,6 +85,7 @@ def run_fuzz(organizer, event) -> dict[str | None, list[str]]:
         operation = result.ok()
         path_parameters = {name: event.pk for name in ("id", "event_id")}
         strategy = operation.as_strategy(
+            GenerationMode.POSITIVE,
             path_parameters={
                 k: v for k, v in path_parameters.items() if "{" + k + "}" in operation.path
             },
@@ -84,19 +101,19 @@ def _fuzz(operation, strategy, app, checks, found) -> None:
     @given(case=strategy)
     def exercise(case):
         response = case.call(app=app)
-        try:
-            case.validate_response(response, checks=checks)
-        except Failure as failure:
-            failures = [failure]
-        except BaseExceptionGroup as group:
-            failures = list(group.exceptions)
-        else:
-            return
-        for failure in failures:
-            flaw_id = flaw_of(_as_violation(failure, response.status_code))
-            found[flaw_id].append(
-                f"{operation.label}: {_as_violation(failure, response.status_code)}"
-            )
+        for check in checks:  # one at a time, so that each failure names its check
+            try:
+                case.validate_response(response, checks=[check])
+            except Failure as failure:
+                failures = [failure]
+            except BaseExceptionGroup as group:
+                failures = list(group.exceptions)
+            else:
+                continue
+            for failure in failures:
+                violations = _as_violations(failure, check.__name__, case, response.status_code)
+                flaws = [flaw_id for v in violations if (flaw_id := flaw_of(v))]
+                found[flaws[0] if flaws else None].append(f"{operation.label}: {violations[0]}")
 
     exercise()
 
