@@ -82,7 +82,6 @@ def preflight(target: Target) -> None:
     traceback once per test, and a missing migration shows as dozens of database errors."""
     import django
     from django.conf import settings
-    from django.core.management import call_command
 
     try:
         django.setup()
@@ -92,15 +91,27 @@ def preflight(target: Target) -> None:
             f"{target.label} does not import, so no test can run. {_where(target, exc)}: "
             f"{type(exc).__name__}: {exc}. Fix that first, then run the tests again."
         ) from exc
-    try:
-        call_command("makemigrations", "--check", "--dry-run", verbosity=0)
-    except SystemExit as exc:
+    if _unrecorded_model_changes():
         raise DrillError(
             f"The models in {target.label} have changes that no migration records, so the "
             f"test database would not match them. Create the migration with "
             f"`nox -s manage -- {target.drill.name} --target {target.label} makemigrations`, "
             "then run the tests again."
-        ) from exc
+        )
+
+
+def _unrecorded_model_changes() -> dict:
+    """What `makemigrations --check` would find, worked out without opening a database
+    connection: a connection opened before pytest-django creates the test database can
+    leave worker threads looking at a different SQLite database."""
+    from django.apps import apps
+    from django.db.migrations.autodetector import MigrationAutodetector
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.state import ProjectState
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    detector = MigrationAutodetector(loader.project_state(), ProjectState.from_apps(apps))
+    return detector.changes(graph=loader.graph)
 
 
 def _where(target: Target, exc: BaseException) -> str:

@@ -168,8 +168,8 @@ POSTGRES_ONLY = """
     ids=["laptop skips", "CI fails", "CI's SQLite pass skips"],
 )
 def test_a_postgres_test_on_sqlite(run, monkeypatch, environment, outcome, message):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv("CI", raising=False)
+    for name in ("DATABASE_URL", "CI", "DRILLKIT_SQLITE_PASS"):
+        monkeypatch.delenv(name, raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     result = run(POSTGRES_ONLY)
