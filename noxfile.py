@@ -77,33 +77,30 @@ def results(session: nox.Session) -> None:
                 drillkit(session, kind, drill.name, "--check")
 
 
+def drill_command(session: nox.Session, command: str, example: str) -> None:
+    """Sessions that name a drill and hand the rest to `python -m drillkit COMMAND`."""
+    install(session, "drills")
+    if not session.posargs:
+        session.error(f"Name the drill first, e.g. `nox -s {command} -- {example}`")
+    drillkit(session, command, *session.posargs)
+
+
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
     """A drill's benchmark, e.g. `nox -s bench -- drill2`; set DATABASE_URL for PostgreSQL."""
-    install(session, "drills")
-    if not session.posargs:
-        session.error("Name the drill to benchmark, e.g. `nox -s bench -- drill2`")
-    drillkit(session, "bench", *session.posargs)
+    drill_command(session, "bench", "drill2")
 
 
 @nox.session(python=PYTHON, default=False)
 def audit(session: nox.Session) -> None:
     """A drill's audit report, e.g. `nox -s audit -- drill1 [--target PATH] [--check]`."""
-    install(session, "drills")
-    if not session.posargs:
-        session.error("Name the drill to audit, e.g. `nox -s audit -- drill1`")
-    drillkit(session, "audit", *session.posargs)
+    drill_command(session, "audit", "drill1")
 
 
 @nox.session(python=PYTHON, default=False)
 def manage(session: nox.Session) -> None:
     """manage.py for a drill's target: `-- drill3 --target workspace/drill3 makemigrations`."""
-    install(session, "drills")
-    if not session.posargs:
-        session.error(
-            "Name the drill and the command, e.g. `-- drill3 --target PATH makemigrations`"
-        )
-    drillkit(session, "manage", *session.posargs)
+    drill_command(session, "manage", "drill3 --target workspace/drill3 makemigrations")
 
 
 @nox.session(python=PYTHON, default=False)
