@@ -21,6 +21,9 @@ from drillkit.errors import DrillError  # noqa: E402
 
 # Only the machine's Python 3.11 is used; uv must not try to download another one.
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+# Compile .pyc files at install time: a warm session then starts fast even where the
+# shell sets PYTHONDONTWRITEBYTECODE, which would otherwise recompile every import.
+os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
