@@ -184,7 +184,7 @@ def test_concurrent_orders_are_all_charged(make_customer, make_product, books):
 @pytest.mark.flaw("D3-F3")
 @needs_row_locks
 @race
-def test_a_double_submitted_order_is_created_once(make_customer, make_product, books):
+def test_a_double_submitted_order_is_created_once(make_customer, make_product, books, tasks):
     from shop.models import Order
 
     ada = make_customer("ada")
@@ -203,3 +203,9 @@ def test_a_double_submitted_order_is_created_once(make_customer, make_product, b
     assert sorted(r.status_code for r in responses) == [200, 201]
     assert {r.data["id"] for r in responses} == set(orders), "both get the same order"
     ledger.check()
+    # Exactly one effect per committed order: one confirmation, for that order.
+    queued = [m for m in tasks.messages if not m.retries]
+    assert len(queued) == 1 and queued[0].names(orders[0]), (
+        f"the one order committed should queue one confirmation, for order {orders[0]}; "
+        f"{len(queued)} message(s) were queued, with arguments {[m.args for m in queued]}"
+    )
