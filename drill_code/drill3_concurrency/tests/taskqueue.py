@@ -41,7 +41,8 @@ class Message:
 
     def names(self, pk) -> bool:
         """Whether the arguments name the row `pk`, as an id or as a model instance."""
-        return any(getattr(value, "pk", value) == pk for value in [*self.args, *self.kwargs.values()])
+        values = [*self.args, *self.kwargs.values()]
+        return any(getattr(value, "pk", value) == pk for value in values)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from django.core.mail import send_mail
 
 from shop.models import Order
 
-
 # A confirmation must never be dropped: customers write to support when one does not
 # arrive. So the message is acknowledged only after the task (acks_late), and a worker
 # shut down mid-task leaves it to be delivered again. The relay's outages are short (a
@@ -13,9 +12,7 @@ from shop.models import Order
 RETRY_DELAY_SECONDS = 2
 
 
-@shared_task(
-    bind=True, acks_late=True, default_retry_delay=RETRY_DELAY_SECONDS, max_retries=None
-)
+@shared_task(bind=True, acks_late=True, default_retry_delay=RETRY_DELAY_SECONDS, max_retries=None)
 def send_order_confirmation(self, order):
     """Email the customer that their order is confirmed, then mark it confirmed."""
     try:
