@@ -39,10 +39,12 @@ HERE = Path(__file__).resolve().parent
 DRILL_CODE = HERE.parent
 RESULTS = HERE / "results"
 TARGETS = ("starter", "solution")
-DEFAULT_CLIENTS, DEFAULT_OPS = 50, 20
+# --8<-- [start:load]
+DEFAULT_CLIENTS, DEFAULT_OPS = 50, 20  # concurrent clients, orders each
 PRODUCTS, STOCK_PER_PRODUCT, PRICE_CENTS = 5, 100, 1_000
 BUDGET_ORDERS = 25  # each customer can afford this many orders
-DOUBLE_SUBMIT_EVERY = 4
+DOUBLE_SUBMIT_EVERY = 4  # this often, both sessions of a customer send one order at once
+# --8<-- [end:load]
 WAIT_SECONDS = 120
 
 if str(DRILL_CODE) not in sys.path:
