@@ -248,7 +248,7 @@ def test_retries_back_off_exponentially_with_jitter(first_attempt, tasks):
     on all but a vanishingly rare run, and a fixed delay never gives. With the mildest
     setting, Celery's retry_backoff=True, the delays are drawn from 0-1 s after a first
     attempt and 0-16 s after a fifth: all eight fifth ones stay within 1 s with a chance
-    of (2/17)^8, about 3 in 100 million, and all eight are equal with 17 x (1/17)^8."""
+    of (2/17)^8, about 4 in 100 million, and all eight are equal with 17 x (1/17)^8."""
     after_first = _delays_after_attempt(tasks, first_attempt, attempt=1, count=8)
     after_fifth = _delays_after_attempt(tasks, first_attempt, attempt=5, count=8)
 
