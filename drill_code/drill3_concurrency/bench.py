@@ -1,12 +1,15 @@
 """Drill 3's demonstration: many customers order at once, against the starter and the solution.
 
     nox -s bench -- drill3                        50 clients x 20 orders, both targets
+    nox -s bench -- drill3 --target workspace/drill3   your copy against the solution
     nox -s bench -- drill3 --clients 10 --ops 5   a smaller run (not written to results/)
     nox -s bench -- drill3 --check                rerun, and check the claims in results/
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test nox -s bench -- drill3
 
 Each target runs in a subprocess of its own (each is its own Django project) with a fresh
 database: a `bench_drill3_<target>` database on PostgreSQL, a temporary file on SQLite.
+Only the starter-against-solution run at the default size is written to results/; a run
+of your copy is printed, with the damage it shows, and compared with the solution's.
 Every client is a thread with its own database connection, sending POST /api/orders/
 through DRF's APIClient. Clients come in pairs, two sessions of one customer, and every
 fourth order is double-submitted: both sessions send it at the same moment with the same
@@ -36,10 +39,12 @@ HERE = Path(__file__).resolve().parent
 DRILL_CODE = HERE.parent
 RESULTS = HERE / "results"
 TARGETS = ("starter", "solution")
-DEFAULT_CLIENTS, DEFAULT_OPS = 50, 20
+# --8<-- [start:load]
+DEFAULT_CLIENTS, DEFAULT_OPS = 50, 20  # concurrent clients, orders each
 PRODUCTS, STOCK_PER_PRODUCT, PRICE_CENTS = 5, 100, 1_000
 BUDGET_ORDERS = 25  # each customer can afford this many orders
-DOUBLE_SUBMIT_EVERY = 4
+DOUBLE_SUBMIT_EVERY = 4  # this often, both sessions of a customer send one order at once
+# --8<-- [end:load]
 WAIT_SECONDS = 120
 
 if str(DRILL_CODE) not in sys.path:
@@ -47,6 +52,7 @@ if str(DRILL_CODE) not in sys.path:
 
 from drillkit.benchkit import markdown_table  # noqa: E402
 from drillkit.errors import DrillError  # noqa: E402
+from drillkit.targets import BUILT_IN  # noqa: E402
 
 # (key in the figures, label in the table). Requests first, then what went wrong.
 ROWS = [
@@ -81,7 +87,7 @@ DAMAGE = [
 # -- the run inside one target's process -----------------------------------------------
 
 
-def _prepare_database(target_name: str, tmp: Path) -> str:
+def _prepare_database(target_spec: str, tmp: Path) -> str:
     """Point this process at a fresh database; return a description of it."""
     from drillkit.backends import database_url, is_postgres
 
@@ -92,8 +98,9 @@ def _prepare_database(target_name: str, tmp: Path) -> str:
     from drillkit.catalog import get_drill
     from drillkit.targets import activate, resolve_target
 
-    activate(resolve_target(get_drill("drill3"), target_name))
-    os.environ["DRILLKIT_TEST_DATABASE"] = f"bench_drill3_{target_name}"
+    activate(resolve_target(get_drill("drill3"), target_spec))
+    label = target_spec if target_spec in BUILT_IN else "copy"
+    os.environ["DRILLKIT_TEST_DATABASE"] = f"bench_drill3_{label}"
     import django
 
     django.setup()
@@ -218,9 +225,9 @@ def _audit(products, people, published: list[int]) -> dict:
     return {key: int(figures[key]) for key in DAMAGE}
 
 
-def run_target(target_name: str, clients: int, ops: int) -> dict:
+def run_target(target_spec: str, clients: int, ops: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="drill3-bench-") as tmp:
-        database = _prepare_database(target_name, Path(tmp))
+        database = _prepare_database(target_spec, Path(tmp))
         from celery.signals import before_task_publish
         from django.db import connection
 
@@ -238,7 +245,7 @@ def run_target(target_name: str, clients: int, ops: int) -> dict:
             connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
     requests = sum(statuses.values())
     return {
-        "target": target_name,
+        "target": target_spec,
         "database": database,
         "requests": requests,
         "created": statuses[201],
@@ -256,18 +263,20 @@ def run_target(target_name: str, clients: int, ops: int) -> dict:
 # -- the parent: one subprocess per target, then the table -------------------------------
 
 
-def _measure(target_name: str, clients: int, ops: int) -> dict:
+def _measure(target, clients: int, ops: int) -> dict:
+    """Run one target (a drillkit Target) in a subprocess; return its figures."""
+    spec = target.label if target.label in BUILT_IN else str(target.path)
     path = os.pathsep.join(filter(None, [str(DRILL_CODE), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": path}
-    command = [sys.executable, __file__, "--run-target", target_name]
+    command = [sys.executable, __file__, "--run-target", spec]
     command += ["--clients", str(clients), "--ops", str(ops)]
-    print(f"  {target_name}: {clients} clients x {ops} orders ...", flush=True)
+    print(f"  {target.label}: {clients} clients x {ops} orders ...", flush=True)
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         lines = (done.stderr or done.stdout).strip().splitlines()
         raise DrillError(
-            f"The {target_name} run of the bench failed: {lines[-1] if lines else 'no output'}. "
-            f"Run `python {__file__} --run-target {target_name}` with PYTHONPATH=drill_code "
+            f"The {target.label} run of the bench failed: {lines[-1] if lines else 'no output'}. "
+            f"Run `python {__file__} --run-target {spec}` with PYTHONPATH=drill_code "
             "to see the whole error."
         )
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -279,9 +288,11 @@ def _backend_slug() -> str:
     return "postgresql" if is_postgres(database_url()) else "sqlite"
 
 
-def _table(runs: dict[str, dict]) -> str:
-    rows = [[label, *(f"{runs[t][key]:,}" for t in TARGETS)] for key, label in ROWS]
-    return markdown_table(["", "Starter", "Solution"], rows)
+def _table(runs: dict[str, dict], base: str = "starter", heading: str = "Starter") -> str:
+    """The figures side by side: `base` (the starter or a copy) and the solution."""
+    columns = (base, "solution")
+    rows = [[label, *(f"{runs[c][key]:,}" for c in columns)] for key, label in ROWS]
+    return markdown_table(["", heading, "Solution"], rows)
 
 
 def _report(runs: dict[str, dict], clients: int, ops: int) -> str:
@@ -292,6 +303,29 @@ def _report(runs: dict[str, dict], clients: int, ops: int) -> str:
         f"per target) on {starter['database']}, measured {datetime.now(UTC):%Y-%m-%d} by "
         f"`nox -s bench -- drill3`.\n\n{_table(runs)}\n\n"
         f"The solution's throughput is {ratio:.2f} times the starter's.\n"
+    )
+
+
+def _copy_report(runs: dict[str, dict], label: str, clients: int, ops: int) -> str:
+    """The table for a learner's copy, and what it shows: no file is written."""
+    copy, solution = runs[label], runs["solution"]
+    damage = [
+        f"{title.lower()}: {copy[key]:,}" for key, title in ROWS if key in DAMAGE and copy[key]
+    ]
+    if copy["errors"]:
+        damage.append(f"errors: {copy['errors']:,} ({copy['error_kinds']})")
+    verdict = (
+        "Your copy broke no invariant and raised no error under this load. Load alone does "
+        "not prove a race is gone: the tests, which force the interleavings, do that."
+        if not damage
+        else "Your copy shows damage under this load: " + "; ".join(damage) + "."
+    )
+    ratio = copy["throughput"] / max(solution["throughput"], 1)
+    return (
+        f"{clients} concurrent clients x {ops} orders each ({copy['requests']:,} requests "
+        f"per target) on {copy['database']}: {label} against the solution.\n\n"
+        f"{_table(runs, base=label, heading='Your copy')}\n\n"
+        f"{verdict}\nYour copy's throughput is {ratio:.2f} times the solution's.\n"
     )
 
 
@@ -318,9 +352,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--clients", type=int, default=DEFAULT_CLIENTS, help="concurrent clients")
     parser.add_argument("--ops", type=int, default=DEFAULT_OPS, help="orders per client")
     parser.add_argument(
+        "--target",
+        default="starter",
+        help="starter (default) or your copy's folder, run against the solution",
+    )
+    parser.add_argument(
         "--check", action="store_true", help="rerun and fail if the results' claims do not hold"
     )
-    parser.add_argument("--run-target", choices=TARGETS, help=argparse.SUPPRESS)
+    parser.add_argument("--run-target", help=argparse.SUPPRESS)  # inside one target's process
     options = parser.parse_args(argv)
     if options.clients < 2 or options.clients % 2 or not 1 <= options.ops <= 1000:
         raise DrillError(
@@ -334,10 +373,27 @@ def main(argv: list[str]) -> int:
         return 0
 
     from drillkit.backends import check_reachable, database_url, describe
+    from drillkit.catalog import get_drill
+    from drillkit.targets import resolve_target
 
+    drill = get_drill("drill3")
+    base = resolve_target(drill, options.target)
+    if options.check and not base.is_starter:
+        raise DrillError(
+            "--check reruns the starter against the solution and checks results/; drop "
+            "--target to run it, or drop --check to measure your copy."
+        )
     check_reachable()
     print(f"Drill 3 bench on {describe(database_url())}:")
-    runs = {t: _measure(t, options.clients, options.ops) for t in TARGETS}
+    if not base.is_starter:
+        runs = {
+            base.label: _measure(base, options.clients, options.ops),
+            "solution": _measure(resolve_target(drill, "solution"), options.clients, options.ops),
+        }
+        print("\n" + _copy_report(runs, base.label, options.clients, options.ops))
+        print("(Not written to results/: only the starter against the solution is.)")
+        return 0
+    runs = {t: _measure(resolve_target(drill, t), options.clients, options.ops) for t in TARGETS}
     report = _report(runs, options.clients, options.ops)
     print("\n" + report)
     broken = _claims(runs)

@@ -37,7 +37,7 @@ class WriteGate:
             re.IGNORECASE,
         )
         self._lock = threading.Condition()
-        self.backend_pids: dict[int, int] = {}
+        self.backend_pids: dict[int, int | None] = {}  # party -> its backend, as of now
         self.arrived: set[int] = set()
         self.finished: set[int] = set()
         self.open = False
@@ -48,6 +48,11 @@ class WriteGate:
 
         def execute(execute_, sql, params, many, context):
             nonlocal held
+            # Note the backend on every statement, not once per thread: Django may close
+            # and reopen a thread's connection between statements (the test client's
+            # request signals run close_old_connections(), and CONN_MAX_AGE=0 closes), and
+            # a stale pid would hide this thread's lock wait from the coordinator.
+            self.backend_pids[party] = _backend_pid(context["connection"])
             if not held and self._writes.match(sql):
                 held = True
                 with self._lock:
@@ -90,7 +95,7 @@ class WriteGate:
         self._lock.notify_all()
 
     def _waiting_for_a_lock(self, monitor, parties: set[int]) -> set[int]:
-        pids = {self.backend_pids[p]: p for p in parties if p in self.backend_pids}
+        pids = {self.backend_pids[p]: p for p in parties if self.backend_pids.get(p)}
         if not pids:
             return set()
         with monitor.cursor() as cursor:
@@ -99,6 +104,13 @@ class WriteGate:
                 [list(pids)],
             )
             return {pids[pid] for (pid,) in cursor.fetchall()}
+
+
+def _backend_pid(wrapper) -> int | None:
+    """The PostgreSQL backend serving a Django connection wrapper right now."""
+    if wrapper.vendor != "postgresql" or wrapper.connection is None:
+        return None
+    return wrapper.connection.info.backend_pid
 
 
 def run_concurrently(calls: list[Callable[[], Any]], *, hold_before_writing_to) -> list[Any]:
@@ -115,8 +127,6 @@ def run_concurrently(calls: list[Callable[[], Any]], *, hold_before_writing_to) 
 
     def run(party: int, call: Callable[[], Any]) -> None:
         try:
-            connection.ensure_connection()
-            gate.backend_pids[party] = connection.connection.info.backend_pid
             start_line.wait(timeout=GATE_TIMEOUT_SECONDS)
             with connection.execute_wrapper(gate.wrapper(party)):
                 results[party] = call()

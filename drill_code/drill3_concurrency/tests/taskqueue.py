@@ -39,6 +39,11 @@ class Message:
     def delay_seconds(self) -> float:
         return 0.0 if self.eta is None else (self.eta - self.published_at).total_seconds()
 
+    def names(self, pk) -> bool:
+        """Whether the arguments name the row `pk`, as an id or as a model instance."""
+        values = [*self.args, *self.kwargs.values()]
+        return any(getattr(value, "pk", value) == pk for value in values)
+
 
 @dataclass(frozen=True)
 class Run:
@@ -136,6 +141,18 @@ class TaskLog:
             )
         finally:
             self._sending.active = False
+
+
+def content_types_waiting(app) -> list[str]:
+    """The content type of each message waiting in the app's default queue, as it sits on
+    the broker (application/json, application/x-python-serialize for pickle...). Reads
+    and removes the messages without decoding them: call it with no worker running."""
+    found = []
+    with app.connection_for_read() as conn:
+        queue = app.amqp.queues[app.conf.task_default_queue](conn.default_channel)
+        while (raw := queue.get(no_ack=True)) is not None:
+            found.append(raw.content_type)
+    return found
 
 
 class MailRelayDown(BaseEmailBackend):

@@ -88,11 +88,47 @@ def test_cancelling_returns_the_stock_and_the_money_once(make_customer, make_pro
 
 # Each thread commits for real, so these tests run outside the usual test transaction.
 race = pytest.mark.django_db(transaction=True)
+# Why they need PostgreSQL, as the skip message on SQLite says it.
+needs_row_locks = pytest.mark.postgres(
+    reason="the race needs real row locks (SQLite has one writer at a time), and the write "
+    "gate reads pg_stat_activity to see which requests wait for a lock"
+)
+
+
+@needs_row_locks
+@race
+def test_the_write_gate_lets_a_row_lock_fix_through(make_product):
+    """Not a flaw test: a check of the harness (tests/races.py) that every race test
+    relies on. A fix built on select_for_update() makes the other requests wait for the
+    row lock before they write; the gate must see those waits and open, or a correct fix
+    would time out. Django may also swap a thread's connection for a new one between
+    statements (the test client runs close_old_connections() on its request signals, and
+    CONN_MAX_AGE=0 closes), so each call here starts on a fresh database backend."""
+    from django.db import connection, transaction
+    from shop.models import Product
+
+    lamp = make_product("lamp", stock=1)
+
+    def buy_with_a_row_lock():
+        connection.close()  # the next statement opens a new connection: a new backend pid
+        with transaction.atomic():
+            product = Product.objects.select_for_update().get(pk=lamp.pk)
+            if product.stock < 1:
+                return "out of stock"
+            product.stock -= 1
+            product.save(update_fields=["stock"])
+            return "sold"
+
+    outcomes = run_concurrently([buy_with_a_row_lock] * 4, hold_before_writing_to=Product)
+
+    assert sorted(outcomes) == ["out of stock"] * 3 + ["sold"], outcomes
+    lamp.refresh_from_db()
+    assert lamp.stock == 0
 
 
 # --8<-- [start:last-unit]
 @pytest.mark.flaw("D3-F1")
-@pytest.mark.postgres
+@needs_row_locks
 @race
 def test_the_last_unit_is_sold_exactly_once(make_customer, make_product, books):
     from shop.models import Product
@@ -121,7 +157,7 @@ def test_the_last_unit_is_sold_exactly_once(make_customer, make_product, books):
 
 
 @pytest.mark.flaw("D3-F2")
-@pytest.mark.postgres
+@needs_row_locks
 @race
 def test_concurrent_orders_are_all_charged(make_customer, make_product, books):
     from shop.models import Wallet
@@ -146,9 +182,9 @@ def test_concurrent_orders_are_all_charged(make_customer, make_product, books):
 
 
 @pytest.mark.flaw("D3-F3")
-@pytest.mark.postgres
+@needs_row_locks
 @race
-def test_a_double_submitted_order_is_created_once(make_customer, make_product, books):
+def test_a_double_submitted_order_is_created_once(make_customer, make_product, books, tasks):
     from shop.models import Order
 
     ada = make_customer("ada")
@@ -167,3 +203,10 @@ def test_a_double_submitted_order_is_created_once(make_customer, make_product, b
     assert sorted(r.status_code for r in responses) == [200, 201]
     assert {r.data["id"] for r in responses} == set(orders), "both get the same order"
     ledger.check()
+    # Exactly one effect per committed order: one confirmation, for that order.
+    queued = [m for m in tasks.messages if not m.retries]
+    confirmations = [m for m in queued if m.names(orders[0])]
+    assert (len(queued), len(confirmations)) == (1, 1), (
+        f"the one order committed should queue one confirmation, for order {orders[0]}; "
+        f"{len(queued)} message(s) were queued, with arguments {[m.args for m in queued]}"
+    )

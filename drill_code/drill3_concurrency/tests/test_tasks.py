@@ -7,17 +7,21 @@ through its own connection, so these tests commit for real (transaction=True).
 
 The task's contract:
 - it is queued after the order commits, and never for an order that rolled back;
-- its message carries the order's id, as JSON;
-- delivered twice, it emails once; it never confirms an order cancelled meanwhile;
-- a mail outage is retried with exponential backoff, and at most five times.
+- its message carries the order's id, as JSON, and the workers accept no pickle;
+- delivered twice, one after the other or at the same moment, it emails once; it never
+  confirms an order cancelled meanwhile;
+- a mail outage is retried with exponential backoff and jitter, and at most five times.
 """
 
+import copy
 import json
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 from conftest import PRICE_CENTS, cancel_order, place_order
 from django.core import mail
+from races import run_concurrently
+from taskqueue import content_types_waiting
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,9 +82,20 @@ def test_no_confirmation_is_queued_for_an_order_that_rolled_back(make_customer, 
 
 
 @pytest.mark.flaw("D3-F5")
-def test_the_task_message_carries_the_order_id_as_json(ada, lamp, tasks):
+def test_the_task_message_carries_the_order_id_as_json(ada, lamp, tasks, celery_app):
     order_id = place_order(ada, "lamp").data["id"]
     message = tasks.the_one_message()
+    on_the_broker = content_types_waiting(celery_app)  # no worker runs in this test
+    assert on_the_broker == ["application/json"], (
+        f"the message reached the broker as {on_the_broker}, not JSON. A "
+        "pickled message runs code when a worker loads it: set CELERY_TASK_SERIALIZER to "
+        "json, and send the order's id, not the order."
+    )
+    unsafe = {"pickle", "application/x-python-serialize"} & set(celery_app.conf.accept_content)
+    assert not unsafe, (
+        f"the workers accept {sorted(unsafe)}: anyone who can write to the broker can then "
+        "run code on them. Accept JSON only (CELERY_ACCEPT_CONTENT)."
+    )
     try:
         json.dumps([message.args, message.kwargs])
         problem = None
@@ -107,11 +122,42 @@ def test_a_redelivered_message_sends_one_email(ada, lamp, tasks, celery_worker):
     message = tasks.the_one_message()
     tasks.wait_for_runs(message.id)
 
-    tasks.send_again(message)  # what the broker does when a worker dies before its ack
+    # What the broker does when a worker loses its connection, or is shut down, between
+    # running the task and acknowledging the message (acks_late).
+    tasks.send_again(message)
     tasks.wait_for_runs(message.id, count=2)
 
     assert len(confirmations_to(ada)) == 1, (
         f"the same message delivered twice sent {len(confirmations_to(ada))} emails"
+    )
+    assert Order.objects.get(pk=order_id).status == "confirmed"
+
+
+@pytest.mark.flaw("D3-F6")
+@pytest.mark.postgres(
+    reason="two deliveries at once contend for a row lock, and the write gate reads "
+    "pg_stat_activity to see who waits for one"
+)
+def test_a_message_delivered_twice_at_once_sends_one_email(ada, lamp, tasks, celery_app):
+    """Two workers can hold the same message at the same moment (a Redis visibility
+    timeout that expires while the first still runs it). Both deliveries run the task's
+    own code, each in a thread with its own connection, held before they write to the
+    order until the other has caught up or waits for a lock."""
+    from shop.models import Order
+
+    order_id = place_order(ada, "lamp").data["id"]
+    message = tasks.the_one_message()  # on the broker; no worker runs in this test
+    task = celery_app.tasks[message.task]
+
+    def deliver():
+        args, kwargs = copy.deepcopy((message.args, message.kwargs))  # each decodes its own
+        return task.apply(args=args, kwargs=kwargs, task_id=message.id).get()
+
+    run_concurrently([deliver, deliver], hold_before_writing_to=Order)
+
+    assert len(confirmations_to(ada)) == 1, (
+        f"the same message delivered twice at once sent {len(confirmations_to(ada))} emails: "
+        "both deliveries found the order still to confirm"
     )
     assert Order.objects.get(pk=order_id).status == "confirmed"
 
@@ -165,31 +211,55 @@ def test_the_task_gives_up_after_five_retries(first_attempt, tasks):
     last = tasks.send_again(first_attempt, task_id="last-attempt", retries=MAX_RETRIES)
     [run] = tasks.wait_for_runs(last.id)
     assert tasks.retries_of(last.id) == [], (
-        f"after {MAX_RETRIES} retries the task must give up, but it scheduled "
-        f"{len(tasks.retries_of(last.id))} more"
+        f"the policy is at most {MAX_RETRIES} retries: attempt {MAX_RETRIES + 1} must give "
+        f"up, but it scheduled {len(tasks.retries_of(last.id))} more"
     )
     assert run.state == "FAILURE", "a task that gives up fails (and is logged as failed)"
 
 
-# --8<-- [start:backoff]
-@pytest.mark.flaw("D3-F7")
-def test_retries_back_off_exponentially(first_attempt, tasks):
-    """Jitter makes each delay random, from zero up to a ceiling that doubles with every
-    retry. Eight messages on their fifth attempt: with backoff, the chance that none waits
-    longer than 5 s is below one in a billion; with a fixed short delay, it is certain."""
-    fifth_attempts = [
-        tasks.send_again(first_attempt, task_id=f"fifth-attempt-{n}", retries=4) for n in range(8)
+def _delays_after_attempt(tasks, template, attempt: int, count: int) -> list[int]:
+    """Send `count` copies of a message on its `attempt`-th attempt, while the relay is
+    down; return the delay, in whole seconds, of the retry each one schedules."""
+    sent = [
+        tasks.send_again(template, task_id=f"attempt-{attempt}-{n}", retries=attempt - 1)
+        for n in range(count)
     ]
     delays = []
-    for sent in fifth_attempts:
-        tasks.wait_for_runs(sent.id)
-        # A retry drawn with no delay may already have run and failed again: take the
-        # retry that follows the fifth attempt only.
-        delays += [round(m.delay_seconds, 1) for m in tasks.retries_of(sent.id) if m.retries == 5]
-    assert len(delays) == 8, "each failed attempt schedules one retry"
-    assert max(delays) > 5, (
-        f"on the fifth attempt the retries were scheduled {delays} seconds later: the "
-        "delay does not grow, so every queued task keeps hammering the relay"
+    for message in sent:
+        tasks.wait_for_runs(message.id)
+        # A retry drawn with no delay may already have run and failed again: take only
+        # the retry that follows this attempt.
+        delays += [
+            round(m.delay_seconds) for m in tasks.retries_of(message.id) if m.retries == attempt
+        ]
+    assert len(delays) == count, (
+        f"the policy is {MAX_RETRIES} retries, so a failed attempt {attempt} still schedules "
+        f"one; {count} failed attempts {attempt} scheduled {len(delays)}"
+    )
+    return delays
+
+
+# --8<-- [start:backoff]
+@pytest.mark.flaw("D3-F7")
+def test_retries_back_off_exponentially_with_jitter(first_attempt, tasks):
+    """With jitter, each delay is drawn at random from zero up to a ceiling that doubles
+    with every retry; a fixed delay is the same every time. So eight messages fail their
+    first attempt and eight their fifth, and the test asks what backoff with jitter gives
+    on all but a vanishingly rare run, and a fixed delay never gives. With the mildest
+    setting, Celery's retry_backoff=True, the delays are drawn from 0-1 s after a first
+    attempt and 0-16 s after a fifth: all eight fifth ones stay within 1 s with a chance
+    of (2/17)^8, about 4 in 100 million, and all eight are equal with 17 x (1/17)^8."""
+    after_first = _delays_after_attempt(tasks, first_attempt, attempt=1, count=8)
+    after_fifth = _delays_after_attempt(tasks, first_attempt, attempt=5, count=8)
+
+    assert max(after_fifth) > max(after_first), (
+        f"retries were scheduled {after_first} s after a first attempt and {after_fifth} s "
+        "after a fifth: the delay does not grow, so every queued task keeps hammering the "
+        "relay at the same pace"
+    )
+    assert len(set(after_fifth)) > 1, (
+        f"eight tasks that failed their fifth attempt together all retry {after_fifth[0]} s "
+        "later: without jitter, tasks that failed together retry together"
     )
 
 

@@ -20,6 +20,7 @@ DEFAULT_FROM_EMAIL = "orders@shop.example"
 # Celery reads every CELERY_* setting (config/celery.py). The in-memory transport needs no
 # server; set CELERY_BROKER_URL=redis://127.0.0.1:6379/0 to use Redis.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://localhost/")
-# pickle, so that tasks can take model instances and save them back.
+# pickle: task arguments keep their Python types (Decimal, datetime, UUID), where JSON
+# would hand the worker strings. json stays accepted for messages from older releases.
 CELERY_TASK_SERIALIZER = "pickle"
 CELERY_ACCEPT_CONTENT = ["pickle", "json"]
