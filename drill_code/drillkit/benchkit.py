@@ -24,7 +24,6 @@ reads well in a terminal and renders on the handbook's pages.
 from __future__ import annotations
 
 import gc
-import importlib.util
 import inspect
 import json
 import os
@@ -37,7 +36,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from drillkit.catalog import DRILL_CODE, get_drill, shown
+from drillkit.catalog import DRILL_CODE, get_drill, import_file, shown
 from drillkit.errors import DrillError
 from drillkit.targets import BUILT_IN, Target, activate, resolve_target
 
@@ -161,9 +160,7 @@ def _child(job_file: str) -> int:
     from django.db import connection
     from django.test.utils import setup_test_environment, teardown_test_environment
 
-    spec = importlib.util.spec_from_file_location(f"bench_{target.drill.name}", job["file"])
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = import_file(Path(job["file"]), f"bench_{target.drill.name}")
     function = getattr(module, job["function"])
 
     setup_test_environment()

@@ -140,10 +140,15 @@ def load_script(drill: Drill, kind: str):
         raise DrillError(
             f"{drill.name} has no {SCRIPTS[kind]}. Drills with one: {', '.join(having) or 'none'}."
         )
-    spec = importlib.util.spec_from_file_location(f"{drill.name}_{kind}", path)
+    return import_file(path, f"{drill.name}_{kind}")
+
+
+def import_file(path: Path, name: str):
+    """Import a Python file that is not on sys.path (a drill's bench.py, audit.py)."""
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     # Registered before it runs, as a normal import would be: dataclasses and pickling
     # look a module up in sys.modules by name.
-    sys.modules[spec.name] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
