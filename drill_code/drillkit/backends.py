@@ -14,6 +14,9 @@ import dj_database_url
 from drillkit.errors import DrillError
 
 SQLITE_IN_MEMORY = "sqlite://:memory:"
+# Set by drillkit.targets.activate for test runs, benchmarks and `manage`; settings read it
+# to allow local-only defaults (see base_settings.env_secret).
+HARNESS_FLAG = "DRILLKIT_HARNESS"
 CONNECT_TIMEOUT_SECONDS = 3
 
 

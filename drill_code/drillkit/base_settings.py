@@ -7,10 +7,30 @@ the learner can see and change it.
 
 import os
 
-from drillkit.backends import django_databases
+from django.core.exceptions import ImproperlyConfigured
 
-# A fixed key keeps test runs reproducible. It signs nothing outside a test run.
-SECRET_KEY = "backend-drills-handbook-local-key-do-not-deploy"
+from drillkit.backends import HARNESS_FLAG, django_databases
+
+
+def env_secret(name: str) -> str:
+    """A signing key or shared secret, read from the environment.
+
+    Under the drill harness an unset secret gets an obviously local value, so tests are
+    reproducible and a laptop needs no setup. Anywhere else an unset secret stops the
+    project from starting: a key that ships in the source signs nothing safely.
+    """
+    value = os.environ.get(name, "")
+    if value:
+        return value
+    if os.environ.get(HARNESS_FLAG) == "1":
+        return f"drillkit-local-{name.lower()}-not-for-deployment"
+    raise ImproperlyConfigured(
+        f"Set the {name} environment variable: it is a secret and has no default outside "
+        "the drill harness."
+    )
+
+
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY")
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 

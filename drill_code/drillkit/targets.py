@@ -66,14 +66,16 @@ def activate(target: Target) -> None:
     """Make `target` the Django project of this process: check the database, put the
     target on sys.path and point DJANGO_SETTINGS_MODULE at it. Call before django.setup()
     (pytest-django calls it for tests; a benchmark calls it itself)."""
-    from drillkit.backends import check_reachable
+    from drillkit.backends import HARNESS_FLAG, check_reachable
 
     check_reachable()
     sys.path.insert(0, str(target.path))
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+    os.environ[HARNESS_FLAG] = "1"
     label = target.label if target.label in BUILT_IN else "copy"
-    # One test database per drill and target, so two runs never drop each other's.
-    os.environ["DRILLKIT_TEST_DATABASE"] = f"test_{target.drill.name}_{label}"
+    # One test database per run: two runs at once (a learner's copy and the variant
+    # checks, or two variants in parallel) must never drop each other's database.
+    os.environ["DRILLKIT_TEST_DATABASE"] = f"test_{target.drill.name}_{label}_{os.getpid()}"
 
 
 def preflight(target: Target) -> None:
