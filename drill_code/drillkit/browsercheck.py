@@ -390,7 +390,9 @@ async def check_page(
             report.problems.extend(own)
         if shots is not None:
             name = (urlsplit(url).path.strip("/").replace("/", "_") or "home") + f"-{mode}.png"
-            await page.screenshot(path=str(shots / name), full_page="full-shot" in checks)
+            await page.screenshot(
+                path=str(shots / name), full_page="full-shot" in checks, timeout=60000
+            )
         if "interact" in checks:
             report.problems.extend(await _check_tabs(page))
             report.problems.extend(await _check_annotations(page))
@@ -407,12 +409,14 @@ async def check_search(browser, base: str, terms: dict[str, str]) -> list[str]:
     context = await browser.new_context(viewport={"width": 1366, "height": 900})
     page = await context.new_page()
     await page.goto(base, wait_until="networkidle")
+    await page.keyboard.press("s")  # Material's shortcut: open the search dialog
+    box = page.locator("input.md-search__input")
     for page_path, term in terms.items():
-        await page.click("label.md-search__icon, .md-search__input", force=True)
-        await page.fill("input.md-search__input", term)
+        await box.fill("")
+        await box.press_sequentially(term)  # Material searches on key events, not on fill
         try:
             await page.wait_for_selector(
-                f".md-search-result__item a[href*='{page_path}']", timeout=5000
+                f".md-search-result__item a[href*='{page_path}']", timeout=15000
             )
         except Exception:
             meta = await page.inner_text(".md-search-result__meta")
