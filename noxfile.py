@@ -2,6 +2,7 @@
 
 nox                          every check CI runs (drills, starter checks, harness, docs, lint)
 nox -s serve                 the handbook at http://127.0.0.1:8000
+nox -s browser               every page of the handbook checked in a real Chromium
 nox -s start -- drill4       copy Drill 4's starter into workspace/drill4
 nox -s drill4 -- --target workspace/drill4    check your copy
 """

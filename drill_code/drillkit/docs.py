@@ -332,7 +332,13 @@ def define_env(env) -> None:
 
     @env.macro
     def scorecard_table(name: str) -> str:
-        """The self-audit template as a rubric table."""
+        """The self-audit template as a rubric table, collapsed: it is read when scoring,
+        after the drill, and would otherwise be the longest block on the page."""
+        card = _scorecard(name)
+        title = f"The rubric: {len(card['criteria'])} criteria, each scored 0 to 3"
+        return f'??? abstract "{title}"\n\n{indent(_rubric_table(name))}\n'
+
+    def _rubric_table(name: str) -> str:
         card = _scorecard(name)
         checklist = _checklist()
         rows = ["| Criterion | 0 | 1 | 2 | 3 |", "|---|---|---|---|---|"]

@@ -105,3 +105,28 @@ def test_a_flaw_title_in_the_search_index_or_the_toc_is_reported(tmp_path):
     problems = check_spoilers(_site_with(tmp_path, body, index_text=f"<p>{title}</p>"))
     assert any("table of contents" in problem for problem in problems), problems
     assert any("search index" in problem for problem in problems), problems
+
+
+def test_a_hint_title_names_the_finding_and_its_file_never_the_flaw(tmp_path):
+    import dataclasses
+
+    import pytest
+
+    from drillkit.catalog import get_drill
+    from drillkit.docs import hint_title
+
+    real = get_drill("drill4")
+    toml = (real.folder / "drill.toml").read_text(encoding="utf-8")
+    first, second = real.flaws[0], real.flaws[1]
+    # The second flaw gains a location, as drill.toml's `locations` gives it.
+    marker = f'id = "{second.id}"'
+    (tmp_path / "drill.toml").write_text(
+        toml.replace(
+            marker, marker + '\nlocations = [{file = "notes/views.py", lines = [1, 9]}]', 1
+        )
+    )
+    drill = dataclasses.replace(real, folder=tmp_path)
+    assert hint_title(drill, f"{first.id} {first.title}") == "Finding 1"
+    assert hint_title(drill, f"{second.id} {second.title}") == "Finding 2 · in notes/views.py"
+    with pytest.raises(ValueError, match="does not start with one of its flaw ids"):
+        hint_title(drill, first.title)
