@@ -62,8 +62,17 @@ for _drill in all_drills():
 
 
 @nox.session(python=PYTHON, tags=["drills"])
+def prove(session: nox.Session) -> None:
+    """Prove every drill in parallel: each starter (every flaw's tests fail, the rest pass),
+    each single-flaw variant (only that flaw's tests fail) and each wrong fix (rejected,
+    by its flaw's tests). `-- drill4` for one drill, `-- --only wrong-fixes` for one part."""
+    install(session, "drills")
+    drillkit(session, "prove", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
 def starters(session: nox.Session) -> None:
-    """Prove every starter: each planted flaw's tests fail, every other test passes."""
+    """Prove the starters only, with pytest's full output: `-- drill4` for one."""
     install(session, "drills")
     for name in session.posargs or [drill.name for drill in all_drills()]:
         drillkit(session, "test", name, "--target", "starter", "--expect-flaws")

@@ -31,10 +31,22 @@ def shown(path: Path) -> str:
 
 
 @dataclass(frozen=True)
+class Location:
+    """Where a reviewer would point at a planted flaw in the starter: a file relative to
+    the starter folder, an inclusive line range, and a text inside that range (a harness
+    test checks it is still there, so a starter edit cannot leave the range stale)."""
+
+    file: str
+    lines: tuple[int, int]
+    contains: str
+
+
+@dataclass(frozen=True)
 class Flaw:
     id: str
     title: str
     why: str
+    locations: tuple[Location, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,7 +90,19 @@ def _read_drill(folder: Path) -> Drill:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         number = int(data["number"])
         flaws = tuple(
-            Flaw(id=str(f["id"]), title=str(f["title"]), why=str(f["why"]).strip())
+            Flaw(
+                id=str(f["id"]),
+                title=str(f["title"]),
+                why=str(f["why"]).strip(),
+                locations=tuple(
+                    Location(
+                        file=str(spot["file"]),
+                        lines=(int(spot["lines"][0]), int(spot["lines"][1])),
+                        contains=str(spot["contains"]),
+                    )
+                    for spot in f.get("locations", ())
+                ),
+            )
             for f in data["flaws"]
         )
         drill = Drill(

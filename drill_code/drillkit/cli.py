@@ -15,13 +15,16 @@ traceback, and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import sys
 from pathlib import Path
 
-from drillkit.catalog import get_drill, load_script, shown
+from drillkit.catalog import all_drills, get_drill, load_script, shown
 from drillkit.errors import DrillError
+from drillkit.proofs import PARTS
 from drillkit.targets import Target, activate, preflight, resolve_target
 
 USAGE_ERROR = 2
@@ -43,6 +46,34 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="prove the starter: every flaw's tests must fail, every other test must pass",
     )
+    test.add_argument(
+        "--only-flaws", help="run only the tests of these flaws (comma-separated ids)"
+    )
+    test.add_argument(
+        "--learner-tests",
+        type=Path,
+        help="run the tests in this folder (a learner's own) instead of the drill's",
+    )
+    test.add_argument(
+        "--blind",
+        action="store_true",
+        help="name no flaw: say only how many are still open (and, with --hint files, where)",
+    )
+    test.add_argument(
+        "--hint", choices=["files"], help="with --blind: the files the open flaws are in"
+    )
+    test.add_argument(
+        "--score-findings",
+        nargs="?",
+        const="FINDINGS.md",
+        metavar="FILE",
+        help="score a findings file (default: FINDINGS.md in the copy) against the flaws",
+    )
+    test.add_argument(
+        "--grade-tests",
+        action="store_true",
+        help="grade the tests in your copy's my_tests/ against every flaw and wrong fix",
+    )
     collect = commands.add_parser("collect", help="write which tests catch which flaw")
     collect.add_argument("drill")
     collect.add_argument("--json", required=True, type=Path)
@@ -53,6 +84,18 @@ def _parser() -> argparse.ArgumentParser:
     manage = commands.add_parser("manage", help="Django's manage.py commands on a target")
     manage.add_argument("drill")
     manage.add_argument("--target", help="solution (default), starter, or your copy's folder")
+    variants = commands.add_parser("variants", help="make a variant patch from an edited copy")
+    variant_actions = variants.add_subparsers(dest="action", required=True)
+    diff = variant_actions.add_parser("diff", help="the diff from the solution to a copy")
+    diff.add_argument("drill")
+    diff.add_argument("edited", type=Path)
+    prove = commands.add_parser(
+        "prove", help="prove starters, single-flaw variants and wrong fixes in parallel"
+    )
+    prove.add_argument("drills", nargs="*", help="default: every drill")
+    prove.add_argument(
+        "--only", default=",".join(PARTS), help=f"comma-separated parts of {', '.join(PARTS)}"
+    )
     check = commands.add_parser("check-site", help="compare the built site's code with files")
     check.add_argument("site", type=Path)
     scorecard = commands.add_parser("scorecard", help="self-audit scorecards")
@@ -75,11 +118,59 @@ def _test(options, pytest_args: list[str]) -> int:
             "--expect-flaws proves that the starter's planted flaws are caught; use it with "
             "--target starter. To check your own copy, run without it."
         )
+    if options.hint and not options.blind:
+        raise DrillError("--hint files goes with --blind; without --blind every flaw is named.")
+    if options.score_findings or options.grade_tests:
+        return _learner_reports(target, options)
     activate(target)
     preflight(target)
-    code, _ = _run_pytest(
-        target, pytest_args, expect_flaws=options.expect_flaws, flaw_report=options.flaw_report
-    )
+    plugin_options = {
+        "expect_flaws": options.expect_flaws,
+        "flaw_report": options.flaw_report,
+        "only_flaws": frozenset(filter(None, (options.only_flaws or "").split(","))),
+        "blind": options.blind,
+    }
+    if options.learner_tests is not None:
+        plugin_options["learner_tests"] = True
+        tests = options.learner_tests.resolve()
+        if not tests.is_dir():
+            raise DrillError(f"The test folder {options.learner_tests} does not exist.")
+        code, _ = _run_pytest(target, pytest_args, tests=tests, **plugin_options)
+        return code
+    if options.blind:
+        import pytest
+
+        from drillkit import learner
+
+        # pytest's own report would name each failing test, and a test's name describes
+        # the flaw it catches: keep it, and show it only if pytest itself broke.
+        pytest_output = io.StringIO()
+        with contextlib.redirect_stdout(pytest_output):
+            code, plugin = _run_pytest(target, pytest_args, **plugin_options)
+        if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            print(pytest_output.getvalue())
+        print(learner.blind_summary(target, plugin, hint=options.hint))
+        return code
+    code, _ = _run_pytest(target, pytest_args, **plugin_options)
+    return code
+
+
+def _learner_reports(target: Target, options) -> int:
+    """--score-findings and --grade-tests: what the learner found and how good their own
+    tests are, scored against the planted flaws and the wrong-fix bank."""
+    from drillkit import learner
+
+    code = 0
+    if options.score_findings:
+        findings = Path(options.score_findings)
+        if not findings.is_absolute() and not findings.exists():
+            findings = target.path / findings
+        score = learner.score_findings(target, findings)
+        print(learner.findings_report(score, blind=options.blind))
+    if options.grade_tests:
+        grade = learner.grade_tests(target)
+        print(learner.grade_report(grade, blind=options.blind))
+        code = 0 if grade.all_right else 1
     return code
 
 
@@ -93,7 +184,7 @@ def _collect(options, pytest_args: list[str]) -> int:
     return code
 
 
-def _run_pytest(target: Target, args: list[str], **plugin_options):
+def _run_pytest(target: Target, args: list[str], *, tests: Path | None = None, **plugin_options):
     import pytest
 
     from drillkit.pytest_plugin import DrillPlugin
@@ -105,7 +196,7 @@ def _run_pytest(target: Target, args: list[str], **plugin_options):
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     plugins = [*BASE_PYTEST_PLUGINS, *target.drill.pytest_plugins]
     extra = [arg for name in plugins for arg in ("-p", name)]
-    code = pytest.main([str(target.drill.tests), *extra, *args], plugins=[plugin])
+    code = pytest.main([str(tests or target.drill.tests), *extra, *args], plugins=[plugin])
     return int(code), plugin
 
 
@@ -123,6 +214,32 @@ def _manage(options, args: list[str]) -> int:
     activate(target)
     execute_from_command_line(["manage.py", *(args or ["help"])])
     return 0
+
+
+def _variants(options, _unused: list[str]) -> int:
+    from drillkit.variants import diff_against_solution
+
+    edited = options.edited.resolve()
+    if not edited.is_dir():
+        raise DrillError(f"{options.edited} is not a folder: give the edited copy's folder.")
+    sys.stdout.write(diff_against_solution(get_drill(options.drill), edited))
+    return 0
+
+
+def _prove(options, _unused: list[str]) -> int:
+    from drillkit import proofs
+
+    parts = tuple(part for part in options.only.split(",") if part)
+    unknown = [part for part in parts if part not in PARTS]
+    if unknown or not parts:
+        raise DrillError(
+            f"--only takes a comma-separated list of {', '.join(PARTS)}; "
+            f"{', '.join(unknown) or 'nothing'} is not one of them."
+        )
+    drills = [get_drill(name) for name in options.drills] or list(all_drills())
+    results = proofs.prove(drills, parts)
+    print("\n".join(proofs.summary(drills, results, parts)))
+    return 0 if proofs.all_proven(drills, results, parts) else 1
 
 
 def _check_site(options, _unused: list[str]) -> int:
@@ -178,6 +295,8 @@ COMMANDS = {
     "audit": _script,
     "manage": _manage,
     "check-site": _check_site,
+    "variants": _variants,
+    "prove": _prove,
     "scorecard": _scorecard,
 }
 # Only these pass unknown arguments on (to pytest, or to the drill's script).
