@@ -150,10 +150,14 @@ def serve(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check over the whole project."""
+    """ruff check and ruff format --check over the whole project; the reference solutions
+    also pass ruff's security rules and bandit at medium severity and above."""
     install(session, "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    solutions = [str(drill.solution.relative_to(ROOT)) for drill in all_drills()]
+    session.run("ruff", "check", "--select", "S", *solutions)
+    session.run("bandit", "--quiet", "--recursive", "--severity-level", "medium", *solutions)
 
 
 @nox.session(venv_backend="none", default=False)
