@@ -22,6 +22,7 @@ import os
 import sys
 from pathlib import Path
 
+from drillkit import attempt
 from drillkit.catalog import all_drills, get_drill, load_script, shown
 from drillkit.errors import DrillError
 from drillkit.proofs import PARTS
@@ -150,8 +151,10 @@ def _test(options, pytest_args: list[str]) -> int:
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             print(pytest_output.getvalue())
         print(learner.blind_summary(target, plugin, hint=options.hint))
+        attempt.note_test_run(target, blind=True)
         return code
     code, _ = _run_pytest(target, pytest_args, **plugin_options)
+    attempt.note_test_run(target, blind=False)
     return code
 
 
@@ -167,9 +170,14 @@ def _learner_reports(target: Target, options) -> int:
             findings = target.path / findings
         score = learner.score_findings(target, findings)
         print(learner.findings_report(score, blind=options.blind))
+        if findings == target.path / learner.FINDINGS:  # the copy's own, not an assistant's
+            attempt.note_findings(
+                target, len(score.found), len(score.planted), len(score.unmatched)
+            )
     if options.grade_tests:
         grade = learner.grade_tests(target)
         print(learner.grade_report(grade, blind=options.blind))
+        attempt.note_grade(target, grade)
         code = 0 if grade.all_right else 1
     return code
 

@@ -20,6 +20,7 @@ from drillkit.errors import DrillError
 from drillkit.targets import Target
 
 LEARNER_TESTS = "my_tests"
+FINDINGS = "FINDINGS.md"
 FINDINGS_FORMAT = "`path:line - what is wrong` (or `path:first-last - ...`)"
 _FINDING = re.compile(
     r"^\s*(?:[-*]\s+)?`?(?P<path>[^\s:`]+):(?P<first>\d+)(?:[-\u2013](?P<last>\d+))?`?"

@@ -71,6 +71,28 @@ class Criterion(BaseModel):
         return self
 
 
+class AuditScore(BaseModel):
+    """The learner's FINDINGS.md scored against the planted flaws' locations."""
+
+    model_config = ConfigDict(extra="forbid")
+    located: int = Field(ge=0)
+    of: int = Field(ge=0)
+    unmatched: int = Field(ge=0)
+    blind: bool  # scored before any run had named a flaw
+
+
+class OwnTests(BaseModel):
+    """The learner's my_tests/ graded against the single-flaw variants and wrong fixes."""
+
+    model_config = ConfigDict(extra="forbid")
+    tests: int = Field(ge=0)
+    wrong_tests: int = Field(ge=0)
+    flaws_caught: int = Field(ge=0)
+    flaws: int = Field(ge=0)
+    wrong_fixes_caught: int = Field(ge=0)
+    wrong_fixes: int = Field(ge=0)
+
+
 class Measured(BaseModel):
     """What `new` measured by running the drill's tests against the learner's copy."""
 
@@ -83,6 +105,10 @@ class Measured(BaseModel):
     # Figures from the drill's benchmark run on the learner's copy, for drills whose
     # bench.py offers `scorecard_figures(target)`.
     bench: dict[str, float | int | str] | None = None
+    # How many flaws the learner located, and whether blind; how good their own
+    # tests are. Absent when the copy has no FINDINGS.md or no my_tests/.
+    audit: AuditScore | None = None
+    own_tests: OwnTests | None = None
 
 
 class Scorecard(BaseModel):
@@ -159,10 +185,12 @@ def template_for(drill_name: str) -> Scorecard:
 
 
 def measure(drill_name: str, target: str) -> Measured:
-    """Run the drill's tests against the learner's copy and record flaws fixed and open."""
+    """Run the drill's tests against the learner's copy and record flaws fixed and open,
+    the audit score and the grade of the learner's own tests."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "flaws.json"
-        args = ["test", drill_name, "--target", target, "--flaw-report", str(report), "-q"]
+        # --blind: measuring for the scorecard must not count as a run that named flaws.
+        args = ["test", drill_name, "--target", target, "--flaw-report", str(report), "--blind"]
         result = subprocess.run(
             [sys.executable, "-m", "drillkit", *args, "-p", "no:cacheprovider"],
             cwd=PROJECT_ROOT,
@@ -175,6 +203,7 @@ def measure(drill_name: str, target: str) -> Measured:
     drill = get_drill(drill_name)
     bench = load_script(drill, "bench") if drill.has_script("bench") else None
     figures = getattr(bench, "scorecard_figures", None)
+    audit, own_tests = _learner_figures(drill_name, target)
     return Measured(
         command=f"nox -s {drill_name} -- --target {target}",
         tests_passed=outcome["passed"],
@@ -182,7 +211,36 @@ def measure(drill_name: str, target: str) -> Measured:
         flaws_fixed=[f for f, state in outcome["flaws"].items() if state == "fixed"],
         flaws_open=[f for f, state in outcome["flaws"].items() if state == "open"],
         bench=figures(target) if figures else None,
+        audit=audit,
+        own_tests=own_tests,
     )
+
+
+def _learner_figures(drill_name: str, target: str) -> tuple[AuditScore | None, OwnTests | None]:
+    """The audit score and the grade the copy's last runs recorded; scored now when the
+    copy has FINDINGS.md or my_tests/ but no record of them (then not blind: the flaws
+    may have been named since)."""
+    from drillkit import attempt, learner
+    from drillkit.targets import resolve_target
+
+    resolved = resolve_target(get_drill(drill_name), target)
+    record = attempt.load(resolved.path)
+    findings = record.get("findings")
+    if findings is None and (resolved.path / learner.FINDINGS).is_file():
+        score = learner.score_findings(resolved, resolved.path / learner.FINDINGS)
+        findings = {
+            "located": len(score.found),
+            "of": len(score.planted),
+            "unmatched": len(score.unmatched),
+            "blind": False,
+        }
+    own = record.get("own_tests")
+    if own is None and (resolved.path / learner.LEARNER_TESTS).is_dir():
+        attempt.note_grade(resolved, learner.grade_tests(resolved))
+        own = attempt.load(resolved.path).get("own_tests")
+    audit = AuditScore(**{k: findings[k] for k in AuditScore.model_fields}) if findings else None
+    graded = OwnTests(**{k: own[k] for k in OwnTests.model_fields}) if own else None
+    return audit, graded
 
 
 def new(drill_name: str, target: str | None = None, *, folder: Path = SCORECARDS) -> str:
@@ -209,10 +267,23 @@ def new(drill_name: str, target: str | None = None, *, folder: Path = SCORECARDS
     filled = template_text.replace(f"drill: {drill.name}\n", f"drill: {drill.name}\n{header}", 1)
     folder.mkdir(parents=True, exist_ok=True)
     destination.write_text(filled, encoding="utf-8")
+    learned = []
+    if measured.audit:
+        how = "blind, before any run named them" if measured.audit.blind else "not blind"
+        learned.append(
+            f"Your findings located {measured.audit.located} of {measured.audit.of} flaws ({how})."
+        )
+    if measured.own_tests:
+        own = measured.own_tests
+        learned.append(
+            f"Your tests catch {own.flaws_caught} of {own.flaws} flaws and "
+            f"{own.wrong_fixes_caught} of {own.wrong_fixes} wrong fixes."
+        )
     return (
         f"Wrote {shown(destination)}: {len(measured.flaws_fixed)} of "
         f"{len(measured.flaws_fixed) + len(measured.flaws_open)} flaws fixed in {target}.\n"
-        f"Score each criterion against its rubric, add evidence, then run:\n"
+        + "".join(line + "\n" for line in learned)
+        + f"Score each criterion against its rubric, add evidence, then run:\n"
         f"    nox -s scorecard -- check {shown(destination)}"
     )
 
