@@ -61,6 +61,8 @@ class Drill:
     folder: Path
     flaws: tuple[Flaw, ...]
     pytest_plugins: tuple[str, ...] = ()  # extra plugins the drill's tests need, e.g. Celery's
+    # Pairs of flaws whose variants cannot be planted together in a mix.
+    incompatible: tuple[tuple[str, str], ...] = ()
 
     @property
     def tests(self) -> Path:
@@ -116,6 +118,9 @@ def _read_drill(folder: Path) -> Drill:
             folder=folder,
             flaws=flaws,
             pytest_plugins=tuple(data.get("pytest_plugins", ())),
+            incompatible=tuple(
+                (str(first), str(second)) for first, second in data.get("incompatible", ())
+            ),
         )
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
         raise DrillError(
@@ -126,6 +131,9 @@ def _read_drill(folder: Path) -> Drill:
     ids = [f.id for f in flaws]
     if len(set(ids)) != len(ids):
         raise DrillError(f"{shown(path)} lists a flaw id twice: {ids}.")
+    strangers = {f for pair in drill.incompatible for f in pair} - set(ids)
+    if strangers:
+        raise DrillError(f"{shown(path)}: `incompatible` names unknown flaws {sorted(strangers)}.")
     wrong = [flaw_id for flaw_id in ids if not flaw_id.startswith(f"D{number}-F")]
     if wrong:
         raise DrillError(

@@ -25,7 +25,7 @@ from pathlib import Path
 from drillkit import attempt
 from drillkit.catalog import all_drills, get_drill, load_script, shown
 from drillkit.errors import DrillError
-from drillkit.proofs import PARTS
+from drillkit.proofs import PAIRS, PARTS
 from drillkit.targets import Target, activate, preflight, resolve_target
 
 USAGE_ERROR = 2
@@ -130,6 +130,7 @@ def _test(options, pytest_args: list[str]) -> int:
         "flaw_report": options.flaw_report,
         "only_flaws": frozenset(filter(None, (options.only_flaws or "").split(","))),
         "blind": options.blind,
+        "planted": _planted(target),
     }
     if options.learner_tests is not None:
         plugin_options["learner_tests"] = True
@@ -158,24 +159,32 @@ def _test(options, pytest_args: list[str]) -> int:
     return code
 
 
+def _planted(target: Target) -> frozenset[str] | None:
+    from drillkit.mixes import mix_of
+
+    mix = mix_of(target)
+    return None if mix is None else mix.planted
+
+
 def _learner_reports(target: Target, options) -> int:
     """--score-findings and --grade-tests: what the learner found and how good their own
     tests are, scored against the planted flaws and the wrong-fix bank."""
     from drillkit import learner
+    from drillkit.mixes import planted_flaws
 
     code = 0
     if options.score_findings:
         findings = Path(options.score_findings)
         if not findings.is_absolute() and not findings.exists():
             findings = target.path / findings
-        score = learner.score_findings(target, findings)
+        score = learner.score_findings(target, findings, planted_flaws(target))
         print(learner.findings_report(score, blind=options.blind))
         if findings == target.path / learner.FINDINGS:  # the copy's own, not an assistant's
             attempt.note_findings(
                 target, len(score.found), len(score.planted), len(score.unmatched)
             )
     if options.grade_tests:
-        grade = learner.grade_tests(target)
+        grade = learner.grade_tests(target, _planted(target))
         print(learner.grade_report(grade, blind=options.blind))
         attempt.note_grade(target, grade)
         code = 0 if grade.all_right else 1
@@ -238,10 +247,10 @@ def _prove(options, _unused: list[str]) -> int:
     from drillkit import proofs
 
     parts = tuple(part for part in options.only.split(",") if part)
-    unknown = [part for part in parts if part not in PARTS]
+    unknown = [part for part in parts if part not in (*PARTS, PAIRS)]
     if unknown or not parts:
         raise DrillError(
-            f"--only takes a comma-separated list of {', '.join(PARTS)}; "
+            f"--only takes a comma-separated list of {', '.join((*PARTS, PAIRS))}; "
             f"{', '.join(unknown) or 'nothing'} is not one of them."
         )
     drills = [get_drill(name) for name in options.drills] or list(all_drills())

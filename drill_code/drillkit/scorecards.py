@@ -109,6 +109,8 @@ class Measured(BaseModel):
     # tests are. Absent when the copy has no FINDINGS.md or no my_tests/.
     audit: AuditScore | None = None
     own_tests: OwnTests | None = None
+    # The seed of a mixed attempt (`nox -s start -- drillN --mix`); absent for the starter.
+    mix_seed: int | None = None
 
 
 class Scorecard(BaseModel):
@@ -203,7 +205,7 @@ def measure(drill_name: str, target: str) -> Measured:
     drill = get_drill(drill_name)
     bench = load_script(drill, "bench") if drill.has_script("bench") else None
     figures = getattr(bench, "scorecard_figures", None)
-    audit, own_tests = _learner_figures(drill_name, target)
+    audit, own_tests, mix_seed = _learner_figures(drill_name, target)
     return Measured(
         command=f"nox -s {drill_name} -- --target {target}",
         tests_passed=outcome["passed"],
@@ -213,21 +215,28 @@ def measure(drill_name: str, target: str) -> Measured:
         bench=figures(target) if figures else None,
         audit=audit,
         own_tests=own_tests,
+        mix_seed=mix_seed,
     )
 
 
-def _learner_figures(drill_name: str, target: str) -> tuple[AuditScore | None, OwnTests | None]:
+def _learner_figures(
+    drill_name: str, target: str
+) -> tuple[AuditScore | None, OwnTests | None, int | None]:
     """The audit score and the grade the copy's last runs recorded; scored now when the
     copy has FINDINGS.md or my_tests/ but no record of them (then not blind: the flaws
     may have been named since)."""
     from drillkit import attempt, learner
+    from drillkit.mixes import mix_of, planted_flaws
     from drillkit.targets import resolve_target
 
     resolved = resolve_target(get_drill(drill_name), target)
     record = attempt.load(resolved.path)
+    mix = mix_of(resolved)
     findings = record.get("findings")
     if findings is None and (resolved.path / learner.FINDINGS).is_file():
-        score = learner.score_findings(resolved, resolved.path / learner.FINDINGS)
+        score = learner.score_findings(
+            resolved, resolved.path / learner.FINDINGS, planted_flaws(resolved)
+        )
         findings = {
             "located": len(score.found),
             "of": len(score.planted),
@@ -236,11 +245,11 @@ def _learner_figures(drill_name: str, target: str) -> tuple[AuditScore | None, O
         }
     own = record.get("own_tests")
     if own is None and (resolved.path / learner.LEARNER_TESTS).is_dir():
-        attempt.note_grade(resolved, learner.grade_tests(resolved))
+        attempt.note_grade(resolved, learner.grade_tests(resolved, mix and mix.planted))
         own = attempt.load(resolved.path).get("own_tests")
     audit = AuditScore(**{k: findings[k] for k in AuditScore.model_fields}) if findings else None
     graded = OwnTests(**{k: own[k] for k in OwnTests.model_fields}) if own else None
-    return audit, graded
+    return audit, graded, mix.seed if mix else None
 
 
 def new(drill_name: str, target: str | None = None, *, folder: Path = SCORECARDS) -> str:

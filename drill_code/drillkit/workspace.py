@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -14,8 +15,16 @@ WORKSPACE = PROJECT_ROOT / "workspace"
 _NOT_COPIED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.sqlite3")
 
 
-def start(name: str, *, force: bool = False, workspace: Path = WORKSPACE) -> str:
-    """Copy the starter and return a message saying what happened and what to run next.
+def start(
+    name: str,
+    *,
+    force: bool = False,
+    workspace: Path = WORKSPACE,
+    mix: bool = False,
+    seed: int | None = None,
+) -> str:
+    """Copy the starter (or, with `mix`, a fresh mix of flaws) and return a message
+    saying what happened and what to run next.
 
     An existing copy is never deleted: `force` moves it aside under a dated name first.
     """
@@ -38,9 +47,32 @@ def start(name: str, *, force: bool = False, workspace: Path = WORKSPACE) -> str
             backup = destination.with_name(f"{stamp}-{number}")
         destination.rename(backup)
         moved = f"Your previous copy is now in {shown(backup)}.\n"
+    if mix or seed is not None:
+        return moved + _start_mix(drill, destination, seed)
     shutil.copytree(drill.starter, destination, ignore=_NOT_COPIED)
     return (
         f"{moved}Copied the {drill.title} starter to {shown(destination)}.\n"
         f"Read the brief in the handbook, then check your copy with:\n"
         f"    nox -s {drill.name} -- --target {shown(destination)}"
+    )
+
+
+def _start_mix(drill, destination: Path, seed: int | None) -> str:
+    from drillkit import mixes
+    from drillkit.attempt import ATTEMPT_FILE
+
+    seed = mixes.new_seed() if seed is None else seed
+    mix = mixes.draw(drill, seed)
+    mixes.make_copy(mix, destination)
+    record = destination / ATTEMPT_FILE
+    record.parent.mkdir(exist_ok=True)
+    # Only the seed: the flaws are recomputed from it, so the copy names none of them.
+    record.write_text(json.dumps({"mix": {"seed": seed}}, indent=2), encoding="utf-8")
+    return (
+        f"Made a fresh mix of {drill.title} in {shown(destination)}: the reference solution "
+        f"with {len(mix.variants)} of the drill's {len(drill.flaws)} planted flaws put back. "
+        f"Which ones is for you to find.\n"
+        f"Its seed is {seed}: `nox -s start -- {drill.name} --mix --seed {seed}` gives anyone "
+        f"the same mix.\nCheck it without naming the flaws:\n"
+        f"    nox -s {drill.name} -- --target {shown(destination)} --blind"
     )
