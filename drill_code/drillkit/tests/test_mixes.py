@@ -53,9 +53,9 @@ def test_a_mix_never_draws_a_declared_incompatible_pair(drill):
 
 def run_blind(copy):
     report = copy.parent / "report.json"
+    command = ["test", "drill4", "--target", str(copy), "--blind", "--flaw-report", str(report)]
     subprocess.run(
-        [sys.executable, "-m", "drillkit", "test", "drill4", "--target", str(copy)]
-        + ["--blind", "--flaw-report", str(report)],
+        [sys.executable, "-m", "drillkit", *command],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
