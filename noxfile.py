@@ -124,6 +124,13 @@ def scorecard(session: nox.Session) -> None:
     drillkit(session, "scorecard", *session.posargs)
 
 
+@nox.session(python=PYTHON, default=False)
+def grade(session: nox.Session) -> None:
+    """Grade a team's attempts: `-- attempts/` (each is attempts/<person>/<drill>/)."""
+    install(session, "drills")
+    drillkit(session, "grade", *session.posargs)
+
+
 @nox.session(python=PYTHON)
 def harness(session: nox.Session) -> None:
     """The drill harness's own tests: targets, flaw bookkeeping, messages for bad input."""

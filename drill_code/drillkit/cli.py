@@ -97,6 +97,14 @@ def _parser() -> argparse.ArgumentParser:
     prove.add_argument(
         "--only", default=",".join(PARTS), help=f"comma-separated parts of {', '.join(PARTS)}"
     )
+    grade = commands.add_parser("grade", help="grade a team's attempts/<person>/<drill>/")
+    grade.add_argument("attempts", type=Path, nargs="?", default=Path("attempts"))
+    grade.add_argument("--evidence", type=Path, help="write one JSON file per attempt here")
+    grade.add_argument(
+        "--changed-since",
+        metavar="REV",
+        help="print, as JSON, the attempt folders changed since REV (for a CI matrix)",
+    )
     check = commands.add_parser("check-site", help="compare the built site's code with files")
     check.add_argument("site", type=Path)
     scorecard = commands.add_parser("scorecard", help="self-audit scorecards")
@@ -259,6 +267,21 @@ def _prove(options, _unused: list[str]) -> int:
     return 0 if proofs.all_proven(drills, results, parts) else 1
 
 
+def _grade(options, _unused: list[str]) -> int:
+    from drillkit import grading
+    from drillkit.variants import in_parallel
+
+    if options.changed_since:
+        print(json.dumps(grading.changed_attempts(options.changed_since)))
+        return 0
+    attempts = grading.find_attempts(options.attempts)
+    jobs = [(f"{a.person}/{a.drill}", lambda a=a: grading.grade(a)) for a in attempts]
+    results = in_parallel(jobs, title=f"Grading {len(attempts)} attempts")
+    print(grading.summary_table(results))
+    grading.write_outputs(results, options.evidence)
+    return 0 if all(r.done for r in results) else 1
+
+
 def _check_site(options, _unused: list[str]) -> int:
     from drillkit.check_site import check_site
 
@@ -314,6 +337,7 @@ COMMANDS = {
     "check-site": _check_site,
     "variants": _variants,
     "prove": _prove,
+    "grade": _grade,
     "scorecard": _scorecard,
 }
 # Only these pass unknown arguments on (to pytest, or to the drill's script).
