@@ -22,6 +22,7 @@ def start(
     workspace: Path = WORKSPACE,
     mix: bool = False,
     seed: int | None = None,
+    into: Path | None = None,
 ) -> str:
     """Copy the starter (or, with `mix`, a fresh mix of flaws) and return a message
     saying what happened and what to run next.
@@ -29,7 +30,8 @@ def start(
     An existing copy is never deleted: `force` moves it aside under a dated name first.
     """
     drill = get_drill(name)
-    destination = workspace / drill.name
+    # `into` places the copy elsewhere, e.g. attempts/<person>/drill4 in a team repository.
+    destination = into if into is not None else workspace / drill.name
     moved = ""
     if destination.exists():
         if not force:
