@@ -26,6 +26,9 @@ from drillkit.targets import Target, activate, preflight, resolve_target
 
 USAGE_ERROR = 2
 BASE_PYTEST_PLUGINS = ("pytest_django.plugin", "time_machine", "drillkit.fixtures")
+# Plugins the harness adds next to a plugin a drill asks for: Celery's test worker stops
+# at once on the in-memory broker instead of waiting out its 2 s polls (see the module).
+COMPANION_PLUGINS = {"celery.contrib.pytest": ("drillkit.celery_testing",)}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -104,6 +107,8 @@ def _run_pytest(target: Target, args: list[str], **plugin_options):
     # what the drill's drill.toml asks for: faster, and the same on every machine.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     plugins = [*BASE_PYTEST_PLUGINS, *target.drill.pytest_plugins]
+    plugins += [extra for name in plugins for extra in COMPANION_PLUGINS.get(name, ())]
+    plugins = list(dict.fromkeys(plugins))  # a drill may also name a companion itself
     extra = [arg for name in plugins for arg in ("-p", name)]
     code = pytest.main([str(target.drill.tests), *extra, *args], plugins=[plugin])
     return int(code), plugin
