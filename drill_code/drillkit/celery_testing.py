@@ -18,7 +18,6 @@ timeout, slice by slice. The harness loads this plugin with `celery.contrib.pyte
 
 from __future__ import annotations
 
-import socket
 from time import monotonic
 
 import pytest
@@ -42,7 +41,7 @@ def _drain_in_slices(original):
             remaining = deadline - monotonic()
             try:
                 return original(self, connection, timeout=max(min(SLICE_SECONDS, remaining), 0))
-            except socket.timeout:
+            except TimeoutError:
                 if _stopping() or deadline - monotonic() <= 0:
                     raise
 

@@ -20,6 +20,7 @@ import os
 import sys
 from pathlib import Path
 
+from drillkit.backends import CHOICES, choose_database
 from drillkit.catalog import get_drill, load_script, shown
 from drillkit.errors import DrillError
 from drillkit.targets import Target, activate, preflight, resolve_target
@@ -41,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
         help="solution (default), starter, or the folder of your copy, e.g. workspace/drill4",
     )
     test.add_argument("--flaw-report", type=Path, help="write flaws fixed and open as JSON")
+    test.add_argument(
+        "--database",
+        choices=CHOICES,
+        help="auto (default): the harness's own PostgreSQL for drills that need it, SQLite "
+        "for the others; DATABASE_URL, when set, always wins",
+    )
     test.add_argument(
         "--expect-flaws",
         action="store_true",
@@ -78,6 +85,7 @@ def _test(options, pytest_args: list[str]) -> int:
             "--expect-flaws proves that the starter's planted flaws are caught; use it with "
             "--target starter. To check your own copy, run without it."
         )
+    choose_database(target.drill, options.database)
     activate(target)
     preflight(target)
     code, _ = _run_pytest(
