@@ -159,7 +159,7 @@ def _scorecard(options, _unused: list[str]) -> int:
         print(scorecards.new(options.drill, options.target))
         return 0
     if options.action == "check":
-        files = options.files or sorted(scorecards.SCORECARDS.rglob("*.yml"))
+        files = scorecards.expand(options.files) or sorted(scorecards.SCORECARDS.rglob("*.yml"))
         if not files:
             raise DrillError(
                 "There are no scorecards in scorecards/ yet. Create one with "
@@ -178,8 +178,9 @@ def _scorecard(options, _unused: list[str]) -> int:
             "`nox -s scorecard -- new drill4`, or look at the worked example with "
             "`nox -s scorecard -- report --dir scorecards/example`."
         )
+    chart = scorecards.chart_path(options.chart, folder)  # refuse a bad name before work
     print(scorecards.report_table(scorecards.report_rows(files)))
-    chart = scorecards.report_chart(files, options.chart or folder / "report.png")
+    chart = scorecards.report_chart(files, chart)
     print(f"\nChart of scores over time: {shown(chart)}")
     return 0
 
