@@ -20,6 +20,7 @@ from drillkit.errors import DrillError
 DRILL_CODE = Path(__file__).resolve().parent.parent
 PROJECT_ROOT = DRILL_CODE.parent
 METADATA_FILE = "drill.toml"
+POSTGRES_MARK = "mark.postgres"  # how a test says it needs PostgreSQL
 
 
 def shown(path: Path) -> str:
@@ -75,6 +76,16 @@ class Drill:
     @property
     def solution(self) -> Path:
         return self.folder / "solution"
+
+    @property
+    def needs_postgres(self) -> bool:
+        """Whether some of the drill's tests need PostgreSQL (they carry the `postgres`
+        marker, see drillkit.pytest_plugin): such a drill runs on the embedded server
+        unless told otherwise. Read from the test files, so a new drill needs no wiring."""
+        return any(
+            POSTGRES_MARK in path.read_text(encoding="utf-8")
+            for path in sorted(self.tests.glob("*.py"))
+        )
 
     def has_script(self, kind: str) -> bool:
         return (self.folder / f"{kind}.py").is_file()

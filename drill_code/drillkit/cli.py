@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from drillkit import attempt
+from drillkit.backends import CHOICES, choose_database
 from drillkit.catalog import all_drills, get_drill, load_script, shown
 from drillkit.errors import DrillError
 from drillkit.proofs import PAIRS, PARTS
@@ -30,6 +31,9 @@ from drillkit.targets import Target, activate, preflight, resolve_target
 
 USAGE_ERROR = 2
 BASE_PYTEST_PLUGINS = ("pytest_django.plugin", "time_machine", "drillkit.fixtures")
+# Plugins the harness adds next to a plugin a drill asks for: Celery's test worker stops
+# at once on the in-memory broker instead of waiting out its 2 s polls (see the module).
+COMPANION_PLUGINS = {"celery.contrib.pytest": ("drillkit.celery_testing",)}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
         help="solution (default), starter, or the folder of your copy, e.g. workspace/drill4",
     )
     test.add_argument("--flaw-report", type=Path, help="write flaws fixed and open as JSON")
+    test.add_argument(
+        "--database",
+        choices=CHOICES,
+        help="auto (default): the harness's own PostgreSQL for drills that need it, SQLite "
+        "for the others; DATABASE_URL, when set, always wins",
+    )
     test.add_argument(
         "--expect-flaws",
         action="store_true",
@@ -129,6 +139,7 @@ def _test(options, pytest_args: list[str]) -> int:
         )
     if options.hint and not options.blind:
         raise DrillError("--hint files goes with --blind; without --blind every flaw is named.")
+    choose_database(target.drill, options.database)
     if options.score_findings or options.grade_tests:
         return _learner_reports(target, options)
     activate(target)
@@ -220,6 +231,8 @@ def _run_pytest(target: Target, args: list[str], *, tests: Path | None = None, *
     # what the drill's drill.toml asks for: faster, and the same on every machine.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     plugins = [*BASE_PYTEST_PLUGINS, *target.drill.pytest_plugins]
+    plugins += [extra for name in plugins for extra in COMPANION_PLUGINS.get(name, ())]
+    plugins = list(dict.fromkeys(plugins))  # a drill may also name a companion itself
     extra = [arg for name in plugins for arg in ("-p", name)]
     code = pytest.main([str(tests or target.drill.tests), *extra, *args], plugins=[plugin])
     return int(code), plugin
@@ -303,7 +316,7 @@ def _scorecard(options, _unused: list[str]) -> int:
         print(scorecards.new(options.drill, options.target))
         return 0
     if options.action == "check":
-        files = options.files or sorted(scorecards.SCORECARDS.rglob("*.yml"))
+        files = scorecards.expand(options.files) or sorted(scorecards.SCORECARDS.rglob("*.yml"))
         if not files:
             raise DrillError(
                 "There are no scorecards in scorecards/ yet. Create one with "
@@ -322,8 +335,9 @@ def _scorecard(options, _unused: list[str]) -> int:
             "`nox -s scorecard -- new drill4`, or look at the worked example with "
             "`nox -s scorecard -- report --dir scorecards/example`."
         )
+    chart = scorecards.chart_path(options.chart, folder)  # refuse a bad name before work
     print(scorecards.report_table(scorecards.report_rows(files)))
-    chart = scorecards.report_chart(files, options.chart or folder / "report.png")
+    chart = scorecards.report_chart(files, chart)
     print(f"\nChart of scores over time: {shown(chart)}")
     return 0
 

@@ -86,8 +86,9 @@ class DrillPlugin:
             return
         why = marker.kwargs.get("reason", "it relies on PostgreSQL's behaviour")
         reason = (
-            f"needs PostgreSQL: {why}. Set DATABASE_URL, e.g. "
-            "DATABASE_URL=postgres://postgres@127.0.0.1:5432/test"
+            f"needs PostgreSQL: {why}. Run with `--database postgres` and the harness "
+            "starts a PostgreSQL server of its own (nothing to install), or set "
+            "DATABASE_URL to a server of yours"
         )
         # CI runs every drill twice: on SQLite, then on PostgreSQL. Only the SQLite pass,
         # which .ci/run marks, may skip these; anywhere else under CI, a skip would hide

@@ -24,7 +24,10 @@ from drillkit.errors import DrillError
 
 SCORECARDS = PROJECT_ROOT / "scorecards"
 CHECKLIST_FILE = PROJECT_ROOT / "drill_code" / "checklist.yml"
-Score = Annotated[int, Field(ge=0, le=3)]
+# Strict: YAML reads `score: true` as a boolean, which lax validation would take for 1.
+Score = Annotated[int, Field(ge=0, le=3, strict=True)]
+CHART_FORMATS = (".png", ".svg")
+CHART_NAME = "report.png"
 
 
 class ChecklistItem(BaseModel):
@@ -147,6 +150,8 @@ def load(path: Path, *, filled: bool = True) -> tuple[Scorecard | None, list[str
         return None, [f"{name}: no such file"]
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return None, [f"{name}: not a text file (a scorecard is YAML text in UTF-8)"]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
@@ -203,6 +208,13 @@ def measure(drill_name: str, target: str) -> Measured:
             raise DrillError(result.stderr.strip() or result.stdout.strip())
         outcome = json.loads(report.read_text())
     drill = get_drill(drill_name)
+    if not any(state in ("fixed", "open") for state in outcome["flaws"].values()):
+        # Evidence must come from tests that ran: "0 of 0 flaws fixed" proves nothing.
+        raise DrillError(
+            f"The tests of {drill_name} could not run on {target}, so there is nothing to "
+            f"record. See why with `nox -s {drill_name} -- --target {target}`, fix that, "
+            "then create the scorecard again."
+        )
     bench = load_script(drill, "bench") if drill.has_script("bench") else None
     figures = getattr(bench, "scorecard_figures", None)
     audit, own_tests, mix_seed = _learner_figures(drill_name, target)
@@ -304,6 +316,36 @@ def filled_scorecards(folder: Path = SCORECARDS) -> list[Path]:
     return sorted(folder.glob("*.yml"))
 
 
+def expand(paths: list[Path]) -> list[Path]:
+    """Files as given, and every .yml scorecard inside each folder given."""
+    files = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(path.rglob("*.yml"))
+            if not found:
+                raise DrillError(f"{shown(path)} is a folder with no .yml scorecards in it.")
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
+def chart_path(requested: Path | None, folder: Path) -> Path:
+    """Where `report --chart` writes: a file named .png or .svg, or report.png inside a
+    folder. Anything else is refused before any drawing, in plain words."""
+    if requested is None:
+        return folder / CHART_NAME
+    if requested.is_dir():
+        return requested / CHART_NAME
+    if requested.suffix.lower() not in CHART_FORMATS:
+        raise DrillError(
+            f"--chart {requested}: the chart is written as PNG or SVG, so name a file "
+            f"ending in {' or '.join(CHART_FORMATS)} (or an existing folder, which gets "
+            f"{CHART_NAME})."
+        )
+    return requested
+
+
 def check(paths: list[Path]) -> tuple[int, list[str]]:
     """Return (files that are valid, one line per problem)."""
     valid, problems = 0, []
@@ -396,7 +438,8 @@ def report_chart(paths: list[Path], output: Path) -> Path:
     axes.set_title("Self-audit scores by checklist item")
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
     axes.grid(alpha=0.3)
-    axes.legend(loc="lower right", fontsize="small")
+    if axes.get_legend_handles_labels()[0]:  # nothing scored yet: no legend to draw
+        axes.legend(loc="lower right", fontsize="small")
     figure.autofmt_xdate()
     figure.tight_layout()
     output.parent.mkdir(parents=True, exist_ok=True)
