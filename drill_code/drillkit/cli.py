@@ -122,11 +122,19 @@ def _parser() -> argparse.ArgumentParser:
     new = actions.add_parser("new", help="start today's scorecard for a drill")
     new.add_argument("drill")
     new.add_argument("--target", help="your copy of the drill (default: workspace/DRILL)")
+    new.add_argument("--person", help="whose scorecard (default: git's user.name)")
     validate = actions.add_parser("check", help="validate filled scorecards")
     validate.add_argument("files", nargs="*", type=Path)
     report = actions.add_parser("report", help="latest score and trend per checklist item")
     report.add_argument("--dir", type=Path, help="the folder of scorecards (default: scorecards)")
     report.add_argument("--chart", type=Path, help="where to write the chart (.png or .svg)")
+    report.add_argument("--person", help="one person's view (default: the team's, if several)")
+    report.add_argument("--cadence", default="30d", help="how often people audit (default 30d)")
+    agenda = actions.add_parser("agenda", help="the agenda for the team's self-audit meeting")
+    agenda.add_argument("--dir", type=Path, help="the folder of scorecards (default: scorecards)")
+    agenda.add_argument("--since", default="30d", help="the period to discuss (default 30d)")
+    agenda.add_argument("--cadence", default="30d", help="how often people audit (default 30d)")
+    agenda.add_argument("--out", type=Path, help="also write the agenda to this Markdown file")
     return parser
 
 
@@ -310,10 +318,12 @@ def _check_site(options, _unused: list[str]) -> int:
 
 
 def _scorecard(options, _unused: list[str]) -> int:
-    from drillkit import scorecards
+    import datetime as dt
+
+    from drillkit import scorecards, team
 
     if options.action == "new":
-        print(scorecards.new(options.drill, options.target))
+        print(scorecards.new(options.drill, options.target, person=options.person))
         return 0
     if options.action == "check":
         files = scorecards.expand(options.files) or sorted(scorecards.SCORECARDS.rglob("*.yml"))
@@ -335,10 +345,32 @@ def _scorecard(options, _unused: list[str]) -> int:
             "`nox -s scorecard -- new drill4`, or look at the worked example with "
             "`nox -s scorecard -- report --dir scorecards/example`."
         )
+    cards = team.load_cards(folder, files)
+    cadence = team.parse_days(options.cadence)
+    today = dt.date.today()
+    if options.action == "agenda":
+        text = team.agenda(cards, today, team.parse_days(options.since), cadence)
+        print(text)
+        if options.out:
+            options.out.write_text(text, encoding="utf-8")
+        return 0
     chart = scorecards.chart_path(options.chart, folder)  # refuse a bad name before work
-    print(scorecards.report_table(scorecards.report_rows(files)))
-    chart = scorecards.report_chart(files, chart)
-    print(f"\nChart of scores over time: {shown(chart)}")
+    everyone = team.people(cards)
+    if options.person or len(everyone) == 1:
+        person = options.person or everyone[0]
+        mine = team.only(cards, person)
+        print(f"Self-audits of {person}: each item's latest score, and what was measured.\n")
+        print(team.person_table(mine))
+        chart = team.person_chart(mine, chart)
+        print(f"\nChart of {person}'s scores over time: {shown(chart)}")
+        return 0
+    print(f"The team: {', '.join(everyone)}. Latest score per person and checklist item.\n")
+    print(team.team_table(cards))
+    for note in team.team_notes(cards, today, cadence):
+        print(f"\n{note}")
+    chart = team.team_chart(cards, chart)
+    print(f"\nChart of the team's latest scores: {shown(chart)}")
+    print("One person's view: add `--person NAME`.")
     return 0
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 import tempfile
-from collections import defaultdict
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -119,6 +119,9 @@ class Measured(BaseModel):
 class Scorecard(BaseModel):
     model_config = ConfigDict(extra="forbid")
     drill: str
+    # Whose self-audit this is. Cards from before people had folders have none: they
+    # belong to the folder they sit in, or to "unnamed" at the top of scorecards/.
+    person: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
     date: dt.date | None = None  # None only in a drill's template
     target: str | None = None
     measured: Measured | None = None
@@ -264,10 +267,43 @@ def _learner_figures(
     return audit, graded, mix.seed if mix else None
 
 
-def new(drill_name: str, target: str | None = None, *, folder: Path = SCORECARDS) -> str:
+def person_slug(name: str) -> str:
+    """A person's folder name: "Ada Lovelace" -> "ada-lovelace"."""
+    slug = re.sub(r"[^a-z0-9._-]+", "-", name.strip().lower()).strip("-.")
+    return slug[:64]
+
+
+def whose(person: str | None) -> str:
+    """The scorecard's owner: as given, else git's user.name, else asked for on a
+    terminal; one paragraph when none of those says."""
+    if person is None:
+        result = subprocess.run(
+            ["git", "config", "user.name"], capture_output=True, text=True, cwd=PROJECT_ROOT
+        )
+        person = result.stdout.strip() if result.returncode == 0 else ""
+        if not person and sys.stdin.isatty():
+            person = input("Whose scorecard is this (your name)? ")
+    slug = person_slug(person or "")
+    if not slug:
+        raise DrillError(
+            "Say whose scorecard this is: `nox -s scorecard -- new drill4 --person ada`, or "
+            "set your name for git (`git config user.name 'Ada Lovelace'`). Scorecards live "
+            "in scorecards/<person>/."
+        )
+    return slug
+
+
+def new(
+    drill_name: str,
+    target: str | None = None,
+    *,
+    folder: Path = SCORECARDS,
+    person: str | None = None,
+) -> str:
     drill = get_drill(drill_name)
+    person = whose(person)
     today = dt.date.today()
-    destination = folder / f"{today.isoformat()}-{drill.name}.yml"
+    destination = folder / person / f"{today.isoformat()}-{drill.name}.yml"
     if destination.exists():
         raise DrillError(
             f"{shown(destination)} already exists, so nothing was written: it may hold your "
@@ -278,6 +314,7 @@ def new(drill_name: str, target: str | None = None, *, folder: Path = SCORECARDS
     template_text = (drill.folder / "scorecard.yml").read_text(encoding="utf-8")
     header = yaml.safe_dump(
         {
+            "person": person,
             "date": today,
             "target": target,
             "measured": measured.model_dump(exclude_none=True),
@@ -286,7 +323,7 @@ def new(drill_name: str, target: str | None = None, *, folder: Path = SCORECARDS
     )
     # Keep the template's comments and layout: prepend what was measured after `drill:`.
     filled = template_text.replace(f"drill: {drill.name}\n", f"drill: {drill.name}\n{header}", 1)
-    folder.mkdir(parents=True, exist_ok=True)
+    destination.parent.mkdir(parents=True, exist_ok=True)
     destination.write_text(filled, encoding="utf-8")
     learned = []
     if measured.audit:
@@ -312,8 +349,17 @@ def new(drill_name: str, target: str | None = None, *, folder: Path = SCORECARDS
 # -- check --------------------------------------------------------------------------------
 
 
+EXAMPLE = "example"
+
+
 def filled_scorecards(folder: Path = SCORECARDS) -> list[Path]:
-    return sorted(folder.glob("*.yml"))
+    """Every scorecard in `folder` and its people's folders. The worked example inside
+    scorecards/ is the handbook's, not the learner's: it counts only when asked for."""
+    return sorted(
+        path
+        for path in folder.rglob("*.yml")
+        if not (folder == SCORECARDS and EXAMPLE in path.relative_to(folder).parts)
+    )
 
 
 def expand(paths: list[Path]) -> list[Path]:
@@ -357,94 +403,3 @@ def check(paths: list[Path]) -> tuple[int, list[str]]:
 
 
 # -- report -------------------------------------------------------------------------------
-
-
-def history(paths: list[Path]) -> dict[str, list[tuple[dt.date, float]]]:
-    """checklist id -> [(date, mean score of that item's criteria that day)], oldest first.
-
-    Unscored criteria do not count; a day with several drills for one item averages them.
-    """
-    per_day: dict[str, dict[dt.date, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for path in paths:
-        card, problems = load(path)
-        if problems:
-            raise DrillError("\n".join(problems))
-        for criterion in card.criteria:
-            if criterion.score is not None:
-                per_day[criterion.checklist][card.date].append(criterion.score)
-    return {
-        item: [(day, sum(s) / len(s)) for day, s in sorted(days.items())]
-        for item, days in per_day.items()
-    }
-
-
-def report_rows(paths: list[Path]) -> list[dict]:
-    """One row per checklist item, in checklist order: latest score and its trend."""
-    scores = history(paths)
-    rows = []
-    for item in checklist().values():
-        points = scores.get(item.id, [])
-        latest = points[-1] if points else None
-        previous = points[-2][1] if len(points) > 1 else None
-        rows.append(
-            {
-                "item": item.name,
-                "id": item.id,
-                "latest": latest[1] if latest else None,
-                "date": latest[0] if latest else None,
-                "change": None if previous is None else latest[1] - previous,
-                "trend": " → ".join(f"{s:g}" for _, s in points),
-            }
-        )
-    return rows
-
-
-def report_table(rows: list[dict]) -> str:
-    """A Markdown table with aligned columns, so it reads as well in a terminal."""
-    table = [["Checklist item", "Latest", "Scored on", "Change", "History"]]
-    for row in rows:
-        if row["latest"] is None:
-            table.append([row["item"], "not scored", "", "", ""])
-            continue
-        change = "" if row["change"] is None else f"{row['change']:+g}"
-        table.append([row["item"], f"{row['latest']:g}", str(row["date"]), change, row["trend"]])
-    widths = [max(len(line[col]) for line in table) for col in range(len(table[0]))]
-    lines = [
-        "| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |"
-        for line in table
-    ]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines)
-
-
-def report_chart(paths: list[Path], output: Path) -> Path:
-    """A line chart of every scored checklist item over time (PNG or SVG by suffix)."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display: write files only
-    import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
-
-    scores = history(paths)
-    names = {item.id: item.name for item in checklist().values()}
-    figure, axes = plt.subplots(figsize=(8, 4), dpi=120)
-    for item_id in names:
-        if item_id in scores:
-            days, values = zip(*scores[item_id], strict=True)
-            axes.plot(days, values, marker="o", label=names[item_id])
-    axes.set_ylim(-0.2, 3.2)
-    axes.set_yticks([0, 1, 2, 3])
-    axes.set_ylabel("score (0 to 3)")
-    axes.set_title("Self-audit scores by checklist item")
-    axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
-    axes.grid(alpha=0.3)
-    if axes.get_legend_handles_labels()[0]:  # nothing scored yet: no legend to draw
-        axes.legend(loc="lower right", fontsize="small")
-    figure.autofmt_xdate()
-    figure.tight_layout()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    # A fixed hash salt and no date metadata keep the SVG identical between runs.
-    plt.rcParams["svg.hashsalt"] = "scorecards"
-    figure.savefig(output, metadata={"Date": None} if output.suffix == ".svg" else None)
-    plt.close(figure)
-    return output
