@@ -177,13 +177,19 @@ def serve(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole project; the reference solutions
-    also pass ruff's security rules and bandit at medium severity and above."""
+    also pass ruff's security rules and bandit at medium severity and above; the GitHub
+    workflows pass actionlint and zizmor."""
     install(session, "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     solutions = [str(drill.solution.relative_to(ROOT)) for drill in all_drills()]
     session.run("ruff", "check", "--select", "S", *solutions)
     session.run("bandit", "--quiet", "--recursive", "--severity-level", "medium", *solutions)
+    workflows = sorted(str(p.relative_to(ROOT)) for p in (ROOT / ".github/workflows").glob("*.yml"))
+    session.run("actionlint", *workflows)
+    # --offline: zizmor's online audits ask GitHub's API, which CI may not reach; the
+    # offline ones cover pinning, permissions, credentials and template injection.
+    session.run("zizmor", "--offline", "--min-severity", "low", *workflows)
 
 
 @nox.session(venv_backend="none", default=False)
