@@ -206,10 +206,11 @@ def _learner_reports(target: Target, options) -> int:
             findings = target.path / findings
         score = learner.score_findings(target, findings, planted_flaws(target))
         print(learner.findings_report(score, blind=options.blind))
-        if findings == target.path / learner.FINDINGS:  # the copy's own, not an assistant's
-            attempt.note_findings(
-                target, len(score.found), len(score.planted), len(score.unmatched)
-            )
+        counts = (len(score.found), len(score.planted), len(score.unmatched))
+        if findings == target.path / learner.FINDINGS:  # the learner's own findings
+            attempt.note_findings(target, *counts)
+        else:  # another reviewer's, such as an AI assistant's, scored the same way
+            attempt.note_assistant_findings(target, findings, *counts)
     if options.grade_tests:
         grade = learner.grade_tests(target, _planted(target))
         print(learner.grade_report(grade, blind=options.blind))
@@ -361,6 +362,8 @@ def _scorecard(options, _unused: list[str]) -> int:
         mine = team.only(cards, person)
         print(f"Self-audits of {person}: each item's latest score, and what was measured.\n")
         print(team.person_table(mine))
+        print(f"\n{person}'s attempts, drill by drill:\n")
+        print(team.attempts_table(mine))
         chart = team.person_chart(mine, chart)
         print(f"\nChart of {person}'s scores over time: {shown(chart)}")
         return 0

@@ -419,7 +419,14 @@ def define_env(env) -> None:
 
         cards = team.only(_cards(folder), person)
         alt = f"Line chart of {person}'s self-audit scores over time per checklist item"
-        return "\n\n".join([team.person_table(cards), _chart("person", cards, alt)])
+        return "\n\n".join(
+            [
+                team.person_table(cards),
+                _chart("person", cards, alt),
+                f"{person}'s attempts, drill by drill, each redo beside the first:",
+                team.attempts_table(cards),
+            ]
+        )
 
     @env.macro
     def team_agenda(folder: str, on: str, since: str = "30d") -> str:

@@ -96,6 +96,17 @@ class OwnTests(BaseModel):
     wrong_fixes: int = Field(ge=0)
 
 
+class AssistantAudit(BaseModel):
+    """An AI assistant's review of the same copy, in the findings format, scored the
+    same way as the learner's (`--score-findings AI_FINDINGS.md`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    file: str
+    located: int = Field(ge=0)
+    of: int = Field(ge=0)
+    unmatched: int = Field(ge=0)  # the assistant's false alarms or extra findings
+
+
 class Measured(BaseModel):
     """What `new` measured by running the drill's tests against the learner's copy."""
 
@@ -114,6 +125,9 @@ class Measured(BaseModel):
     own_tests: OwnTests | None = None
     # The seed of a mixed attempt (`nox -s start -- drillN --mix`); absent for the starter.
     mix_seed: int | None = None
+    # Optional: how an assistant's review of the same copy scored, for a team tracking
+    # over months how its assistant's recall compares with its people's.
+    assistant_audit: AssistantAudit | None = None
 
 
 class Scorecard(BaseModel):
@@ -220,7 +234,7 @@ def measure(drill_name: str, target: str) -> Measured:
         )
     bench = load_script(drill, "bench") if drill.has_script("bench") else None
     figures = getattr(bench, "scorecard_figures", None)
-    audit, own_tests, mix_seed = _learner_figures(drill_name, target)
+    audit, own_tests, mix_seed, assistant = _learner_figures(drill_name, target)
     return Measured(
         command=f"nox -s {drill_name} -- --target {target}",
         tests_passed=outcome["passed"],
@@ -231,12 +245,13 @@ def measure(drill_name: str, target: str) -> Measured:
         audit=audit,
         own_tests=own_tests,
         mix_seed=mix_seed,
+        assistant_audit=assistant,
     )
 
 
 def _learner_figures(
     drill_name: str, target: str
-) -> tuple[AuditScore | None, OwnTests | None, int | None]:
+) -> tuple[AuditScore | None, OwnTests | None, int | None, AssistantAudit | None]:
     """The audit score and the grade the copy's last runs recorded; scored now when the
     copy has FINDINGS.md or my_tests/ but no record of them (then not blind: the flaws
     may have been named since)."""
@@ -264,7 +279,11 @@ def _learner_figures(
         own = attempt.load(resolved.path).get("own_tests")
     audit = AuditScore(**{k: findings[k] for k in AuditScore.model_fields}) if findings else None
     graded = OwnTests(**{k: own[k] for k in OwnTests.model_fields}) if own else None
-    return audit, graded, mix.seed if mix else None
+    helper = record.get("assistant_findings")
+    assistant = (
+        AssistantAudit(**{k: helper[k] for k in AssistantAudit.model_fields}) if helper else None
+    )
+    return audit, graded, mix.seed if mix else None, assistant
 
 
 def person_slug(name: str) -> str:

@@ -57,8 +57,9 @@ class Card:
         if measured.own_tests:
             own = measured.own_tests
             parts.append(f"own tests catch {own.flaws_caught} of {own.flaws}")
-        if measured.mix_seed is not None:
-            parts.append(f"mix {measured.mix_seed}")
+        if measured.assistant_audit:
+            helper = measured.assistant_audit
+            parts.append(f"assistant located {helper.located} of {helper.of}")
         return "; ".join(parts)
 
 
@@ -133,6 +134,21 @@ def person_table(cards: list[Card]) -> str:
         rows.append(
             [item.name, fmt(latest), str(card.date), trend, card.evidence(), gap(card, latest)]
         )
+    return markdown_table(rows)
+
+
+def attempts_table(cards: list[Card]) -> str:
+    """One person's attempts drill by drill, so a mixed redo a month later sits beside
+    the first attempt at the starter."""
+    rows = [["Drill", "Date", "Attempt", "Measured"]]
+    for card in sorted(cards, key=lambda c: (c.card.drill, c.date)):
+        measured = card.card.measured
+        kind = (
+            f"mix, seed {measured.mix_seed}"
+            if measured is not None and measured.mix_seed is not None
+            else "the starter"
+        )
+        rows.append([card.card.drill, str(card.date), kind, card.evidence()])
     return markdown_table(rows)
 
 
