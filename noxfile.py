@@ -137,7 +137,7 @@ def scorecard(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def harness(session: nox.Session) -> None:
     """The drill harness's own tests: targets, flaw bookkeeping, messages for bad input."""
-    install(session, "drills", "docs", "scorecards")
+    install(session, "drills", "docs", "scorecards", "terminal")
     # The harness tests need no installed pytest plugin but their own (see their conftest).
     env = {**HARNESS_ENV, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     session.run("pytest", "drill_code/drillkit/tests", *session.posargs, env=env)
@@ -164,6 +164,22 @@ def lint(session: nox.Session) -> None:
     install(session, "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON, default=False)
+def watch(session: nox.Session) -> None:
+    """Rerun a drill's tests whenever your copy changes: `-- drill4 [--target PATH]`."""
+    install(session, "drills", "terminal")
+    if not session.posargs:
+        session.error("Name the drill first, e.g. `nox -s watch -- drill4`")
+    drillkit(session, "watch", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def progress(session: nox.Session) -> None:
+    """Every drill's progress in your workspace, from what your last runs saved."""
+    install(session, "terminal")
+    drillkit(session, "progress", *session.posargs)
 
 
 @nox.session(venv_backend="none", default=False)

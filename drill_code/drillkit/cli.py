@@ -6,6 +6,8 @@
     audit DRILL [ARGS...]         the drill's audit report: main(ARGS) in its audit.py
     manage DRILL [--target T] ARGS   Django's manage.py commands on a target
     check-site SITE               the built handbook shows exactly drill_code's files
+    watch DRILL [--target PATH] [--poll]   rerun the tests whenever the copy changes
+    progress                      every drill's progress, from the results runs saved
     scorecard new DRILL [--target PATH] | check [FILES] | report [--dir DIR]
 
 Problems with the learner's input or machine are printed as one paragraph, with no
@@ -20,10 +22,11 @@ import os
 import sys
 from pathlib import Path
 
+from drillkit import progress
 from drillkit.backends import CHOICES, choose_database
 from drillkit.catalog import get_drill, load_script, shown
 from drillkit.errors import DrillError
-from drillkit.targets import Target, activate, preflight, resolve_target
+from drillkit.targets import BUILT_IN, Target, activate, preflight, resolve_target
 
 USAGE_ERROR = 2
 BASE_PYTEST_PLUGINS = ("pytest_django.plugin", "time_machine", "drillkit.fixtures")
@@ -63,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     manage = commands.add_parser("manage", help="Django's manage.py commands on a target")
     manage.add_argument("drill")
     manage.add_argument("--target", help="solution (default), starter, or your copy's folder")
+    watch = commands.add_parser("watch", help="rerun a drill's tests when the copy changes")
+    watch.add_argument("drill")
+    watch.add_argument("--target", help="your copy (default: workspace/DRILL)")
+    watch.add_argument("--poll", action="store_true", help="poll where file events fail")
+    watch.add_argument("--database", choices=CHOICES, help="as for `test`")
+    commands.add_parser("progress", help="every drill's progress, from saved results")
     check = commands.add_parser("check-site", help="compare the built site's code with files")
     check.add_argument("site", type=Path)
     scorecard = commands.add_parser("scorecard", help="self-audit scorecards")
@@ -88,10 +97,29 @@ def _test(options, pytest_args: list[str]) -> int:
     choose_database(target.drill, options.database)
     activate(target)
     preflight(target)
-    code, _ = _run_pytest(
+    code, plugin = _run_pytest(
         target, pytest_args, expect_flaws=options.expect_flaws, flaw_report=options.flaw_report
     )
+    if target.label not in BUILT_IN and code in (0, 1):  # the tests ran: record progress
+        progress.save(target.drill, target.path, plugin.flaw_states())
     return code
+
+
+def _watch(options, pytest_args: list[str]) -> int:
+    from drillkit import watch
+
+    drill = get_drill(options.drill)
+    target = resolve_target(drill, options.target or f"workspace/{drill.name}")
+    # Started here, the embedded PostgreSQL (for drills that need it) stays up between runs.
+    choose_database(drill, options.database)
+    if options.database:
+        pytest_args = ["--database", options.database, *pytest_args]
+    return watch.watch(target, pytest_args, poll=options.poll)
+
+
+def _progress(_options, _unused: list[str]) -> int:
+    progress.show(progress.board())
+    return 0
 
 
 def _collect(options, pytest_args: list[str]) -> int:
@@ -192,10 +220,12 @@ COMMANDS = {
     "audit": _script,
     "manage": _manage,
     "check-site": _check_site,
+    "watch": _watch,
+    "progress": _progress,
     "scorecard": _scorecard,
 }
 # Only these pass unknown arguments on (to pytest, or to the drill's script).
-PASS_THROUGH = {"test", "collect", "bench", "audit", "manage"}
+PASS_THROUGH = {"test", "collect", "bench", "audit", "manage", "watch"}
 
 
 def main(argv: list[str] | None = None) -> int:
