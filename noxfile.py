@@ -167,6 +167,14 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def loopbench(session: nox.Session) -> None:
+    """Warm timings of each drill's loop and the docs build: `-- [drill3 docs] [--runs 5]`,
+    or `-- --stability 20 drill3 drill5` for the same verdict run after run."""
+    install(session, "drills", "terminal")
+    session.run("python", "-m", "drillkit.loopbench", *session.posargs, env=HARNESS_ENV)
+
+
+@nox.session(python=PYTHON, default=False)
 def watch(session: nox.Session) -> None:
     """Rerun a drill's tests whenever your copy changes: `-- drill4 [--target PATH]`."""
     install(session, "drills", "terminal")
