@@ -153,7 +153,7 @@ def grade(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def harness(session: nox.Session) -> None:
     """The drill harness's own tests: targets, flaw bookkeeping, messages for bad input."""
-    install(session, "drills", "docs", "scorecards")
+    install(session, "drills", "docs", "scorecards", "terminal")
     # The harness tests need no installed pytest plugin but their own (see their conftest).
     env = {**HARNESS_ENV, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     session.run("pytest", "drill_code/drillkit/tests", *session.posargs, env=env)
@@ -190,6 +190,30 @@ def lint(session: nox.Session) -> None:
     # --offline: zizmor's online audits ask GitHub's API, which CI may not reach; the
     # offline ones cover pinning, permissions, credentials and template injection.
     session.run("zizmor", "--offline", "--min-severity", "low", *workflows)
+
+
+@nox.session(python=PYTHON, default=False)
+def loopbench(session: nox.Session) -> None:
+    """Warm timings of each drill's loop and the docs build: `-- [drill3 docs] [--runs 5]`,
+    or `-- --stability 20 drill3 drill5` for the same verdict run after run."""
+    install(session, "drills", "terminal")
+    session.run("python", "-m", "drillkit.loopbench", *session.posargs, env=HARNESS_ENV)
+
+
+@nox.session(python=PYTHON, default=False)
+def watch(session: nox.Session) -> None:
+    """Rerun a drill's tests whenever your copy changes: `-- drill4 [--target PATH]`."""
+    install(session, "drills", "terminal")
+    if not session.posargs:
+        session.error("Name the drill first, e.g. `nox -s watch -- drill4`")
+    drillkit(session, "watch", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def progress(session: nox.Session) -> None:
+    """Every drill's progress in your workspace, from what your last runs saved."""
+    install(session, "terminal")
+    drillkit(session, "progress", *session.posargs)
 
 
 @nox.session(venv_backend="none", default=False)

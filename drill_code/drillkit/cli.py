@@ -6,6 +6,8 @@
     audit DRILL [ARGS...]         the drill's audit report: main(ARGS) in its audit.py
     manage DRILL [--target T] ARGS   Django's manage.py commands on a target
     check-site SITE               the built handbook shows exactly drill_code's files
+    watch DRILL [--target PATH] [--poll]   rerun the tests whenever the copy changes
+    progress                      every drill's progress, from the results runs saved
     scorecard new DRILL [--target PATH] | check [FILES] | report [--dir DIR]
 
 Problems with the learner's input or machine are printed as one paragraph, with no
@@ -22,12 +24,12 @@ import os
 import sys
 from pathlib import Path
 
-from drillkit import attempt
+from drillkit import attempt, progress
 from drillkit.backends import CHOICES, choose_database
 from drillkit.catalog import all_drills, get_drill, load_script, shown
 from drillkit.errors import DrillError
 from drillkit.proofs import PAIRS, PARTS
-from drillkit.targets import Target, activate, preflight, resolve_target
+from drillkit.targets import BUILT_IN, Target, activate, preflight, resolve_target
 
 USAGE_ERROR = 2
 BASE_PYTEST_PLUGINS = ("pytest_django.plugin", "time_machine", "drillkit.fixtures")
@@ -115,6 +117,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="REV",
         help="print, as JSON, the attempt folders changed since REV (for a CI matrix)",
     )
+    watch = commands.add_parser("watch", help="rerun a drill's tests when the copy changes")
+    watch.add_argument("drill")
+    watch.add_argument("--target", help="your copy (default: workspace/DRILL)")
+    watch.add_argument("--poll", action="store_true", help="poll where file events fail")
+    watch.add_argument("--database", choices=CHOICES, help="as for `test`")
+    commands.add_parser("progress", help="every drill's progress, from saved results")
     check = commands.add_parser("check-site", help="compare the built site's code with files")
     check.add_argument("site", type=Path)
     scorecard = commands.add_parser("scorecard", help="self-audit scorecards")
@@ -179,11 +187,20 @@ def _test(options, pytest_args: list[str]) -> int:
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             print(pytest_output.getvalue())
         print(learner.blind_summary(target, plugin, hint=options.hint))
-        attempt.note_test_run(target, blind=True)
+        _record(target, plugin, code, blind=True)
         return code
-    code, _ = _run_pytest(target, pytest_args, **plugin_options)
-    attempt.note_test_run(target, blind=False)
+    code, plugin = _run_pytest(target, pytest_args, **plugin_options)
+    _record(target, plugin, code, blind=False)
     return code
+
+
+def _record(target: Target, plugin, code: int, *, blind: bool) -> None:
+    """A learner's run that got as far as running tests: for the progress board, and
+    for the attempt record (a run that names flaws ends the blind part)."""
+    if target.label in BUILT_IN or code not in (0, 1):
+        return
+    progress.save(target.drill, target.path, plugin.flaw_states(), blind=blind)
+    attempt.note_test_run(target, blind=blind)
 
 
 def _planted(target: Target) -> frozenset[str] | None:
@@ -217,6 +234,23 @@ def _learner_reports(target: Target, options) -> int:
         attempt.note_grade(target, grade)
         code = 0 if grade.all_right else 1
     return code
+
+
+def _watch(options, pytest_args: list[str]) -> int:
+    from drillkit import watch
+
+    drill = get_drill(options.drill)
+    target = resolve_target(drill, options.target or f"workspace/{drill.name}")
+    # Started here, the embedded PostgreSQL (for drills that need it) stays up between runs.
+    choose_database(drill, options.database)
+    if options.database:
+        pytest_args = ["--database", options.database, *pytest_args]
+    return watch.watch(target, pytest_args, poll=options.poll)
+
+
+def _progress(_options, _unused: list[str]) -> int:
+    progress.show(progress.board())
+    return 0
 
 
 def _collect(options, pytest_args: list[str]) -> int:
@@ -387,10 +421,12 @@ COMMANDS = {
     "variants": _variants,
     "prove": _prove,
     "grade": _grade,
+    "watch": _watch,
+    "progress": _progress,
     "scorecard": _scorecard,
 }
 # Only these pass unknown arguments on (to pytest, or to the drill's script).
-PASS_THROUGH = {"test", "collect", "bench", "audit", "manage"}
+PASS_THROUGH = {"test", "collect", "bench", "audit", "manage", "watch"}
 
 
 def main(argv: list[str] | None = None) -> int:
