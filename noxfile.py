@@ -212,7 +212,7 @@ def watch(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def progress(session: nox.Session) -> None:
     """Every drill's progress in your workspace, from what your last runs saved."""
-    install(session, "terminal")
+    install(session, "drills")
     drillkit(session, "progress", *session.posargs)
 
 
