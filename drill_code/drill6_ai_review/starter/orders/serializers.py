@@ -42,3 +42,13 @@ class OrderSerializer(serializers.ModelSerializer):
         order.total = total
         order.save()
         return order
+
+
+class FeedImportSerializer(serializers.Serializer):
+    url = serializers.CharField()
+
+
+class PaymentEventSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    order_id = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
