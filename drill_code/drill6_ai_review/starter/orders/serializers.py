@@ -14,7 +14,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
 
 class OrderSerializer(serializers.ModelSerializer):
-    lines = OrderLineSerializer(many=True)
+    lines = OrderLineSerializer(many=True, allow_empty=False)
 
     class Meta:
         model = Order
