@@ -173,6 +173,7 @@ def test_a_yaml_feed_cannot_run_code(as_mallory, mallory, catalogue, internet, t
 
 F15 = pytest.mark.flaw("D6-F15")
 
+
 @pytest.mark.flaw("D6-F15")
 @pytest.mark.parametrize("path", ["orders.json", "orders.yaml"])
 @pytest.mark.parametrize(

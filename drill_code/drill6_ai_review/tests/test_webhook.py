@@ -96,7 +96,7 @@ class WatchedSignature(str):
 
     __hash__ = str.__hash__
 
-    def _watched(name):  # noqa: N805  (a helper run while the class body is built)
+    def _watched(name):  # a helper run while the class body is built
         def method(self, *args, **kwargs):
             return WatchedSignature(getattr(str, name)(self, *args, **kwargs), self.comparisons)
 

@@ -96,13 +96,22 @@ class NoAliasSafeLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+def load_yaml(body):
+    """yaml.safe_load() without aliases: what safe_load does, with the loader above."""
+    loader = NoAliasSafeLoader(body)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def parse_feed(url, body):
     try:
         if urlsplit(url).path.endswith((".yaml", ".yml")):
             # A SafeLoader builds only plain data (dicts, lists, strings, numbers). The full
             # Loader builds any Python object the document names, os.system included.
             # https://pyyaml.org/wiki/PyYAMLDocumentation
-            feed = yaml.load(body, Loader=NoAliasSafeLoader)  # noqa: S506  (a SafeLoader)
+            feed = load_yaml(body)
         else:
             feed = json.loads(body)
     except (yaml.YAMLError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
