@@ -188,7 +188,7 @@ def test_a_feed_is_read_no_further_than_the_limit(
     as_alice, alice, catalogue, internet, path, headers
 ):
     url = f"{PARTNER}/{path}"
-    size = 8 * MAX_FEED_BYTES
+    size = 3 * MAX_FEED_BYTES
     body = json.dumps(FEED)  # a valid feed, then spaces: valid JSON and valid YAML
     internet.serve(url, body, padding=size - len(body), **headers)
     response = _import(as_alice, url)

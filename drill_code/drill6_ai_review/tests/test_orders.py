@@ -156,6 +156,9 @@ def test_totals_are_exact_to_the_cent(as_alice, catalogue):
     assert response.status_code == 201, response.content
     total = response.json()["total"]
     assert money(total) == money("0.30"), f"3 bolts at 0.10 cost 0.30, the API says {total!r}"
+    # A JSON number is a binary float to most clients (JavaScript's included): the API sends
+    # money as a decimal string, as DRF does with COERCE_DECIMAL_TO_STRING.
+    assert isinstance(total, str), f"the total is sent as a JSON number ({total!r})"
 
 
 # --8<-- [start:partial-write]
