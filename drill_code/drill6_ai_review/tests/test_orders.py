@@ -116,12 +116,16 @@ F16 = pytest.mark.flaw("D6-F16")
 )
 def test_an_order_has_upper_bounds(as_mallory, mallory, catalogue, lines):
     response = place(as_mallory, *lines)
+    listed = as_mallory.get(ORDERS).status_code
+    assert listed == 200, (
+        f"after this order (answered {response.status_code}) the customer's list answers "
+        f"{listed}: a value the column cannot hold was stored, and every read of it fails"
+    )
     assert response.status_code == 400, (
         f"an order of {len(lines)} line(s) answered {response.status_code}: at most "
         f"{MAX_LINES} lines of 1 to {MAX_QUANTITY}, and a total that fits its column"
     )
     assert not mallory.orders.exists()
-    assert as_mallory.get(ORDERS).status_code == 200
 
 
 def test_an_order_at_its_upper_bounds_is_placed(as_alice, catalogue):
