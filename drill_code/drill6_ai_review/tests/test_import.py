@@ -76,6 +76,8 @@ SSRF_ATTEMPTS = [
         "http://metadata.attacker.example/latest/meta-data/", id="dns-name-pointing-inside"
     ),
     pytest.param(f"{PARTNER}/moved.json", id="redirect-from-an-allowed-host"),
+    pytest.param(f"{PARTNER}/hop.json", id="redirect-in-two-hops"),
+    pytest.param(f"https://[::ffff:{METADATA}]/latest/meta-data/", id="metadata-ip-as-ipv6"),
     # Allow-lists checked as strings: a prefix, a substring, the wrong part of the URL.
     pytest.param(
         "https://feeds.partner.example.attacker.example/orders.json", id="partner-as-a-prefix"
@@ -105,6 +107,7 @@ def test_the_import_never_fetches_an_internal_address(as_mallory, catalogue, int
         internet.serve(f"https://{METADATA}{path}", CREDENTIALS)
     internet.serve("http://metadata.attacker.example/latest/meta-data/", CREDENTIALS)
     internet.redirect(f"{PARTNER}/moved.json", f"http://{METADATA}/latest/meta-data/")
+    internet.redirect(f"{PARTNER}/hop.json", f"{PARTNER}/moved.json")
 
     response = _import(as_mallory, url)
 

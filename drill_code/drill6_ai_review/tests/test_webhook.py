@@ -105,6 +105,32 @@ class WatchedSignature(str):
     strip = _watched("strip")
     lower = _watched("lower")
     casefold = _watched("casefold")
+    __getitem__ = _watched("__getitem__")
+
+    def __str__(self):
+        return self
+
+    def encode(self, *args, **kwargs):
+        return WatchedBytes(str.encode(self, *args, **kwargs), self.comparisons)
+
+
+class WatchedBytes(bytes):
+    """signature.encode(), still watched: `a.encode() == b.encode()` is == too."""
+
+    def __new__(cls, value, comparisons):
+        self = super().__new__(cls, value)
+        self.comparisons = comparisons
+        return self
+
+    def __eq__(self, other):
+        self.comparisons.append("==")
+        return bytes.__eq__(self, other)
+
+    def __ne__(self, other):
+        self.comparisons.append("!=")
+        return bytes.__ne__(self, other)
+
+    __hash__ = bytes.__hash__
 
 
 @pytest.mark.flaw("D6-F9")
