@@ -340,6 +340,14 @@ def test_search_input_is_data_not_sql(as_mallory, alices_order, q):
 # --8<-- [end:sql-injection]
 
 
+@pytest.mark.flaw("D6-F1")
+@pytest.mark.parametrize("q", ["'", "PO\x00"], ids=["quote", "nul"])
+def test_any_search_is_answered_without_a_server_error(as_alice, alices_order, q):
+    # PostgreSQL refuses NUL in a string, so q needs validating as well as binding.
+    response = as_alice.get(SEARCH, {"q": q})
+    assert response.status_code < 500, f"searching for {q!r} answered {response.status_code}"
+
+
 @pytest.mark.parametrize(
     "q",
     [
