@@ -138,6 +138,26 @@ def products():
     ]
 
 
+@pytest.fixture
+def caches_in_memory(settings):
+    """Every cache alias the target defines, moved into this process's memory.
+
+    The Age and readiness tests check what a replica does with a stale copy, so they
+    need one whatever the state of D5-F5: wherever the target keeps its last good copy
+    through Django's cache framework, the copy now survives the cut.
+    """
+    settings.CACHES = {
+        alias: {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"drill5-tests-{alias}",
+            "TIMEOUT": config.get("TIMEOUT", 300),
+        }
+        for alias, config in settings.CACHES.items()
+    }
+    for cache in caches.all():
+        cache.clear()
+
+
 def order_for(product, quantity=1, reference="PO-1001"):
     return {"product": product.pk, "quantity": quantity, "reference": reference}
 

@@ -37,7 +37,7 @@ def open_the_breaker(client, faults):
 
 # --8<-- [start:breaker]
 @pytest.mark.flaw("D5-F7")
-def test_requests_stop_calling_a_database_that_is_down(client, products, faults):
+def test_requests_stop_calling_a_database_that_is_down(client, products, faults, caches_in_memory):
     faults.cut()
     for _ in range(MAX_FAILING_REQUESTS):
         client.get(PRODUCTS)
@@ -68,7 +68,7 @@ def test_requests_stop_calling_a_database_that_is_down(client, products, faults)
         pytest.param(lambda client, product: client.get(READY), id="readiness"),
     ],
 )
-def test_every_route_shares_the_open_breaker(client, products, faults, route):
+def test_every_route_shares_the_open_breaker(client, products, faults, caches_in_memory, route):
     open_the_breaker(client, faults)
     before = faults.attempts
     route(client, products[0])
@@ -80,7 +80,9 @@ def test_every_route_shares_the_open_breaker(client, products, faults, route):
 
 
 @pytest.mark.flaw("D5-F7")
-def test_one_trial_call_goes_through_after_the_breaker_timeout(client, products, faults, clock):
+def test_one_trial_call_goes_through_after_the_breaker_timeout(
+    client, products, faults, caches_in_memory, clock
+):
     open_the_breaker(client, faults)
     clock.shift(BREAKER_TIMEOUT + JUST_PAST)
     before = faults.attempts
@@ -94,7 +96,9 @@ def test_one_trial_call_goes_through_after_the_breaker_timeout(client, products,
 
 
 @pytest.mark.flaw("D5-F7")
-def test_callers_arriving_during_the_trial_call_are_turned_away(client, products, faults, clock):
+def test_callers_arriving_during_the_trial_call_are_turned_away(
+    client, products, faults, caches_in_memory, clock
+):
     """The trial call hangs (the database accepts it and never answers); every request
     that arrives meanwhile must be answered at once, without touching the database."""
     open_the_breaker(client, faults)
@@ -148,7 +152,9 @@ class BackgroundRequest:
         return not self._thread.is_alive()
 
 
-def test_fresh_answers_resume_once_the_database_is_back(client, products, faults, clock):
+def test_fresh_answers_resume_once_the_database_is_back(
+    client, products, faults, caches_in_memory, clock
+):
     client.get(PRODUCTS)
     open_the_breaker(client, faults)
     faults.restore()
@@ -163,7 +169,7 @@ def test_fresh_answers_resume_once_the_database_is_back(client, products, faults
 
 
 @pytest.mark.flaw("D5-F7")
-def test_only_outages_open_the_breaker(client, products, faults):
+def test_only_outages_open_the_breaker(client, products, faults, caches_in_memory):
     """A 400 or a 409 is the database answering: many of them must not open the
     breaker. Then a real outage must."""
     monitor = products[2]

