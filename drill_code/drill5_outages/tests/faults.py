@@ -56,7 +56,8 @@ class DatabaseFaults:
         self._released = threading.Event()
         self.hanging = threading.Event()  # set once a statement is held by hang()
         self._hung_before = 0
-        self._writes_until_cut: int | None = None
+        self._writes_until_action: int | None = None
+        self._action = None
 
     # -- the faults -------------------------------------------------------------------
 
@@ -96,7 +97,12 @@ class DatabaseFaults:
     def cut_before_write(self, number: int) -> None:
         """Cut the database just before the `number`-th INSERT/UPDATE/DELETE from now:
         the outage lands in the middle of a request, between two of its writes."""
-        self._writes_until_cut = number
+        self.before_write(number, self.cut)
+
+    def before_write(self, number: int, action) -> None:
+        """Run `action()` just before the `number`-th INSERT/UPDATE/DELETE from now, in
+        the thread about to run it, which waits until `action` returns."""
+        self._writes_until_action, self._action = number, action
 
     def restore(self) -> None:
         """The database is back. Connections dropped by the cut stay dropped."""
@@ -104,7 +110,7 @@ class DatabaseFaults:
         self.is_cut = self.is_hung = False
         self._released.set()
         self.delay = 0.0
-        self._writes_until_cut = None
+        self._writes_until_action = self._action = None
         if self.proxy is not None:
             self.proxy.restore()
 
@@ -151,11 +157,11 @@ class DatabaseFaults:
 
     # --8<-- [start:wrapper]
     def __call__(self, execute, sql, params, many, context):
-        if self._writes_until_cut is not None and WRITE_STATEMENT.match(sql):
-            self._writes_until_cut -= 1
-            if self._writes_until_cut == 0:
-                self._writes_until_cut = None
-                self.cut()
+        if self._writes_until_action is not None and WRITE_STATEMENT.match(sql):
+            self._writes_until_action -= 1
+            if self._writes_until_action == 0:
+                action, self._writes_until_action, self._action = self._action, None, None
+                action()
         if self.is_cut or self.is_hung:
             with self._lock:
                 self._statements_while_cut += 1
