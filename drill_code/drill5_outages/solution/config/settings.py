@@ -16,7 +16,6 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "shop.errors.api_exception_handler",
 }
 
-# --8<-- [start:database]
 DATABASE = DATABASES["default"]  # noqa: F405  (from the shared base settings)
 if DATABASE["ENGINE"] == "django.db.backends.postgresql":
     DATABASE["OPTIONS"].update(
@@ -41,9 +40,7 @@ if DATABASE["ENGINE"] == "django.db.backends.postgresql":
 # https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
 DATABASE["CONN_MAX_AGE"] = 60
 DATABASE["CONN_HEALTH_CHECKS"] = True
-# --8<-- [end:database]
 
-# --8<-- [start:caches]
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # The last good copy of what the API served, kept in this process's memory: a
@@ -58,4 +55,3 @@ CACHES = {
         "TIMEOUT": 600,
     },
 }
-# --8<-- [end:caches]

@@ -15,7 +15,6 @@ from django.db import InterfaceError, OperationalError
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
-# --8<-- [start:breaker]
 FAIL_MAX = 3
 RESET_TIMEOUT = 1  # seconds: the service recovers at most this long after the database
 
@@ -63,7 +62,6 @@ database_breaker = pybreaker.CircuitBreaker(
     listeners=[OneTrialCall()],
     name="database",
 )
-# --8<-- [end:breaker]
 
 
 class DatabaseUnavailable(APIException):
@@ -78,7 +76,6 @@ class DatabaseUnavailable(APIException):
         self.wait = retry_after
 
 
-# --8<-- [start:guard]
 @contextmanager
 def database():
     """Run a block of database work through the breaker.
@@ -97,6 +94,3 @@ def database():
         raise DatabaseUnavailable() from exc
     except (OperationalError, InterfaceError) as exc:
         raise DatabaseUnavailable() from exc
-
-
-# --8<-- [end:guard]

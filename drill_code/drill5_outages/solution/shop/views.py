@@ -18,7 +18,6 @@ logger = logging.getLogger(__name__)
 CATALOGUE_KEY = "catalogue"
 
 
-# --8<-- [start:catalogue]
 class ProductListView(APIView):
     def get(self, request):
         last_good = caches["last-good"]
@@ -26,20 +25,7 @@ class ProductListView(APIView):
             with database():
                 products = list(ProductSerializer(Product.objects.all(), many=True).data)
         except DatabaseUnavailable:
-            saved = last_good.get(CATALOGUE_KEY)
-            if saved is None:
-                # Nothing safe to serve. An empty list would be a lie that looks like
-                # success ("we sell nothing"); a 503 tells the client to come back.
-                raise
-            # The last good copy, marked as such: Age is the standard header for "this
-            # answer is N seconds old" (RFC 9111, section 5.1); clients and monitoring
-            # can tell a stale answer from a fresh one without parsing the body. The
-            # wall clock, not a monotonic one: a copy kept in Redis is read by other
-            # processes, and their monotonic clocks mean nothing to this one.
-            age = max(0, int(time.time() - saved["stored_at"]))
-            return Response(
-                saved["products"], headers={"Age": str(age), "Cache-Control": "no-cache"}
-            )
+            return self.last_good_copy(last_good)
         # One key: the catalogue is one resource, whatever query string a client adds.
         last_good.set(CATALOGUE_KEY, {"products": products, "stored_at": time.time()})
         # A CDN may keep a fresh answer for a few seconds, and serve it stale for as
@@ -47,8 +33,20 @@ class ProductListView(APIView):
         cache_control = f"max-age=5, stale-if-error={last_good.default_timeout}"
         return Response(products, headers={"Cache-Control": cache_control})
 
-
-# --8<-- [end:catalogue]
+    @staticmethod
+    def last_good_copy(last_good):
+        saved = last_good.get(CATALOGUE_KEY)
+        if saved is None:
+            # Nothing safe to serve. An empty list would be a lie that looks like
+            # success ("we sell nothing"); a 503 tells the client to come back.
+            raise DatabaseUnavailable()
+        # The last good copy, marked as such: Age is the standard header for "this
+        # answer is N seconds old" (RFC 9111, section 5.1); clients and monitoring can
+        # tell a stale answer from a fresh one without parsing the body. The wall
+        # clock, not a monotonic one: a copy kept in Redis is read by other processes,
+        # and their monotonic clocks mean nothing to this one.
+        age = max(0, int(time.time() - saved["stored_at"]))
+        return Response(saved["products"], headers={"Age": str(age), "Cache-Control": "no-cache"})
 
 
 class OutOfStock(APIException):
@@ -80,7 +78,6 @@ def idempotency_key(request):
     return key
 
 
-# --8<-- [start:orders]
 class OrderCreateView(APIView):
     """POST an order. Send an Idempotency-Key header (any unique string up to 64
     characters) and retry with the same key: the order is created exactly once."""
@@ -138,10 +135,6 @@ class OrderCreateView(APIView):
         )
 
 
-# --8<-- [end:orders]
-
-
-# --8<-- [start:health]
 class LivenessView(APIView):
     """Is this process able to answer at all? Nothing else.
 
@@ -175,6 +168,3 @@ class ReadinessView(APIView):
                 raise
             return Response({"status": "ready", "database": "unavailable", "catalogue": "stale"})
         return Response({"status": "ready", "database": "ok", "catalogue": "fresh"})
-
-
-# --8<-- [end:health]
