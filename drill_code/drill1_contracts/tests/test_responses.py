@@ -151,6 +151,10 @@ ERRORS = [
     ("organizer", "GET",   "/api/events/999999/", None,              404,    "not_found"),
     ("guest",     "PATCH", "/api/events/{id}/",   {"title": "Mine"}, 403,    "permission_denied"),
     ("organizer", "POST",  "/api/events/",        {"title": ""},     400,    "invalid"),
+    # Outside the contract's operations, its promise for every error still holds.
+    ("organizer", "GET",   "/api/no-such-thing/", None,              404,    "not_found"),
+    ("organizer", "DELETE", "/api/events/{id}/",  None,              405,    "method_not_allowed"),
+    (None,        "GET",   "/api/",               None,              404,    "not_found"),
 ]
 # fmt: on
 
