@@ -104,10 +104,10 @@ SIGNATURES = {
     "D1-F10": lambda v: v.side == "response" and 400 <= v.status < 500,
     "D1-F11": lambda v: _last(v.path) == "seats_left" and v.validator == "minimum",
 }
-# One planted flaw also shows in the requests the API accepts: schemathesis's
-# negative_data_rejection check names the field it broke and the keywords it broke (a
-# negated `minLength,maxLength` title that the API accepts is one over 120 characters).
-ACCEPTED_INVALID = {
+# One planted flaw also shows in the invalid requests the API crashes on: schemathesis's
+# negative generation names the field it broke and the keywords it broke (a negated
+# `minLength,maxLength` title that crashes the INSERT is one over 120 characters).
+CRASHED_ON_INVALID = {
     "D1-F6": lambda v: _last(v.path) == "title" and "maxLength" in v.validator.split(","),
 }
 
@@ -115,10 +115,17 @@ ACCEPTED_INVALID = {
 def flaw_of(violation: Violation) -> str | None:
     """The planted flaw whose signature this is, or None. A crash (5xx), a status the
     contract does not document, and any other check are never a planted flaw: they fail
-    the test that saw them, whichever flaws the target has."""
-    if violation.status >= 500:
+    the test that saw them, whichever flaws the target has. The one exception is a crash
+    on an invalid request that broke only a planted flaw's rule (CRASHED_ON_INVALID)."""
+    if violation.status >= 500 and violation.check != "not_a_server_error":
         return None
-    signatures = {SCHEMA: SIGNATURES, "negative_data_rejection": ACCEPTED_INVALID}
+    # An invalid request that the API crashed on, rather than refused, is judged by the
+    # rule it broke: a title over 120 characters is D1-F6 on PostgreSQL (on SQLite it is
+    # stored). Any other crash is no planted flaw.
+    signatures = {
+        SCHEMA: SIGNATURES,
+        "not_a_server_error": CRASHED_ON_INVALID if violation.side == "request" else {},
+    }
     for flaw_id, looks_like in signatures.get(violation.check, {}).items():
         if looks_like(violation):
             return flaw_id
