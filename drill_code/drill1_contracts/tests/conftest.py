@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from openapi_core import OpenAPI
 from jsonschema import Draft4Validator
+from openapi_core import OpenAPI
 from openapi_core.templating.paths.exceptions import PathError
 from openapi_core.testing import MockRequest, MockResponse
 from rest_framework.test import APIClient
@@ -230,7 +230,9 @@ class ContractClient(APIClient):
             response.body = json.loads(response.content)
         except ValueError:
             kind = response.get("Content-Type", "no content type")
-            violations = [Violation("response", response.status_code, (), "type", f"{kind}, not JSON")]
+            violations = [
+                Violation("response", response.status_code, (), "type", f"{kind}, not JSON")
+            ]
         else:
             error_schema = _contract()["components"]["schemas"]["Error"]
             violations = [

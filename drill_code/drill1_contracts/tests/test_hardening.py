@@ -113,7 +113,9 @@ READ_ONLY_ON_WRITE = [
     ("path", "method", "field", "value", "stored"),
     [pytest.param(*row, id=f"{row[1]} {row[0]} {row[2]}") for row in READ_ONLY_ON_WRITE],
 )
-def test_read_only_event_fields_cannot_be_set(path, method, field, value, stored, raw, guest, event):
+def test_read_only_event_fields_cannot_be_set(
+    path, method, field, value, stored, raw, guest, event
+):
     from events.models import Event
 
     value = guest.pk if value == "{guest}" else value
@@ -228,7 +230,8 @@ MALFORMED = [
         '{"starts_at": "0001-01-01T00:00:00+02:00"}'),
     ("year 9999 with an offset",    "PATCH", "/api/events/{id}/",
         '{"starts_at": "9999-12-31T23:59:59-02:00"}'),
-    ("year 10000",                  "PATCH", "/api/events/{id}/", '{"starts_at": "10000-01-01T00:00:00Z"}'),
+    ("year 10000",                  "PATCH", "/api/events/{id}/",
+        '{"starts_at": "10000-01-01T00:00:00Z"}'),
     ("id past 64 bits",             "GET",   "/api/events/99999999999999999999999/",  ""),
     ("id past 64 bits, booking",    "POST",  "/api/events/99999999999999999999999/tickets/",
         '{"holder_name": "G", "holder_email": "g@ex.org"}'),

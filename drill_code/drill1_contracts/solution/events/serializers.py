@@ -6,7 +6,6 @@ from rest_framework import serializers
 from events.fields import MoneyField, UtcDateTimeField
 from events.models import Event, Ticket
 
-
 DESCRIPTION_MAX_LENGTH = 5000
 
 
