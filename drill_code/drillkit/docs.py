@@ -56,6 +56,7 @@ def code_block(path: Path, region: str | None = None, title: str | None = None) 
         ".toml": "toml",
         ".md": "markdown",
         ".diff": "diff",
+        ".patch": "diff",
         ".sql": "sql",
         ".html": "html+django",
     }.get(path.suffix, "text")
@@ -259,6 +260,32 @@ def define_env(env) -> None:
                 f"| {flaw.id} | {flaw.title} | {why} | {_tests_cell(caught_by.get(flaw.id, []))} |"
             )
         return "\n".join(rows)
+
+    @env.macro
+    def wrong_fixes(name: str) -> str:
+        """The drill's bank of fixes that look right but aren't, each with why it is wrong,
+        the test that rejects it and its diff, straight from variants/wrong-fixes/."""
+        from drillkit.variants import KINDS, bank
+
+        drill = get_drill(name)
+        entries = []
+        for variant in bank(drill, "wrong-fix"):
+            body = "\n\n".join(
+                [
+                    f"**Why it is wrong:** {variant.why_wrong}",
+                    f"**Kind of mistake:** {KINDS[variant.header['Kind']]}.",
+                    f"**Caught by:** `{variant.caught_by}`",
+                    code_block(variant.path, title=shown(variant.path)),
+                ]
+            )
+            entries.append(f'??? example "{variant.flaw}: {variant.summary}"\n\n{indent(body)}')
+        intro = (
+            f"{len(entries)} plausible fixes that leave a flaw open. CI applies each one to "
+            "the reference solution and proves the drill's tests reject it, naming the flaw."
+        )
+        return '??? danger "Fixes that look right but aren\'t"\n\n' + indent(
+            "\n\n".join([intro, *entries])
+        )
 
     @env.macro
     def scorecard_table(name: str) -> str:

@@ -24,7 +24,10 @@ from drillkit.errors import DrillError
 
 SCORECARDS = PROJECT_ROOT / "scorecards"
 CHECKLIST_FILE = PROJECT_ROOT / "drill_code" / "checklist.yml"
-Score = Annotated[int, Field(ge=0, le=3)]
+# Strict: YAML reads `score: true` as a boolean, which lax validation would take for 1.
+Score = Annotated[int, Field(ge=0, le=3, strict=True)]
+CHART_FORMATS = (".png", ".svg")
+CHART_NAME = "report.png"
 
 
 class ChecklistItem(BaseModel):
@@ -71,6 +74,28 @@ class Criterion(BaseModel):
         return self
 
 
+class AuditScore(BaseModel):
+    """The learner's FINDINGS.md scored against the planted flaws' locations."""
+
+    model_config = ConfigDict(extra="forbid")
+    located: int = Field(ge=0)
+    of: int = Field(ge=0)
+    unmatched: int = Field(ge=0)
+    blind: bool  # scored before any run had named a flaw
+
+
+class OwnTests(BaseModel):
+    """The learner's my_tests/ graded against the single-flaw variants and wrong fixes."""
+
+    model_config = ConfigDict(extra="forbid")
+    tests: int = Field(ge=0)
+    wrong_tests: int = Field(ge=0)
+    flaws_caught: int = Field(ge=0)
+    flaws: int = Field(ge=0)
+    wrong_fixes_caught: int = Field(ge=0)
+    wrong_fixes: int = Field(ge=0)
+
+
 class Measured(BaseModel):
     """What `new` measured by running the drill's tests against the learner's copy."""
 
@@ -83,6 +108,12 @@ class Measured(BaseModel):
     # Figures from the drill's benchmark run on the learner's copy, for drills whose
     # bench.py offers `scorecard_figures(target)`.
     bench: dict[str, float | int | str] | None = None
+    # How many flaws the learner located, and whether blind; how good their own
+    # tests are. Absent when the copy has no FINDINGS.md or no my_tests/.
+    audit: AuditScore | None = None
+    own_tests: OwnTests | None = None
+    # The seed of a mixed attempt (`nox -s start -- drillN --mix`); absent for the starter.
+    mix_seed: int | None = None
 
 
 class Scorecard(BaseModel):
@@ -119,6 +150,8 @@ def load(path: Path, *, filled: bool = True) -> tuple[Scorecard | None, list[str
         return None, [f"{name}: no such file"]
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return None, [f"{name}: not a text file (a scorecard is YAML text in UTF-8)"]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
@@ -159,10 +192,12 @@ def template_for(drill_name: str) -> Scorecard:
 
 
 def measure(drill_name: str, target: str) -> Measured:
-    """Run the drill's tests against the learner's copy and record flaws fixed and open."""
+    """Run the drill's tests against the learner's copy and record flaws fixed and open,
+    the audit score and the grade of the learner's own tests."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "flaws.json"
-        args = ["test", drill_name, "--target", target, "--flaw-report", str(report), "-q"]
+        # --blind: measuring for the scorecard must not count as a run that named flaws.
+        args = ["test", drill_name, "--target", target, "--flaw-report", str(report), "--blind"]
         result = subprocess.run(
             [sys.executable, "-m", "drillkit", *args, "-p", "no:cacheprovider"],
             cwd=PROJECT_ROOT,
@@ -173,8 +208,16 @@ def measure(drill_name: str, target: str) -> Measured:
             raise DrillError(result.stderr.strip() or result.stdout.strip())
         outcome = json.loads(report.read_text())
     drill = get_drill(drill_name)
+    if not any(state in ("fixed", "open") for state in outcome["flaws"].values()):
+        # Evidence must come from tests that ran: "0 of 0 flaws fixed" proves nothing.
+        raise DrillError(
+            f"The tests of {drill_name} could not run on {target}, so there is nothing to "
+            f"record. See why with `nox -s {drill_name} -- --target {target}`, fix that, "
+            "then create the scorecard again."
+        )
     bench = load_script(drill, "bench") if drill.has_script("bench") else None
     figures = getattr(bench, "scorecard_figures", None)
+    audit, own_tests, mix_seed = _learner_figures(drill_name, target)
     return Measured(
         command=f"nox -s {drill_name} -- --target {target}",
         tests_passed=outcome["passed"],
@@ -182,7 +225,43 @@ def measure(drill_name: str, target: str) -> Measured:
         flaws_fixed=[f for f, state in outcome["flaws"].items() if state == "fixed"],
         flaws_open=[f for f, state in outcome["flaws"].items() if state == "open"],
         bench=figures(target) if figures else None,
+        audit=audit,
+        own_tests=own_tests,
+        mix_seed=mix_seed,
     )
+
+
+def _learner_figures(
+    drill_name: str, target: str
+) -> tuple[AuditScore | None, OwnTests | None, int | None]:
+    """The audit score and the grade the copy's last runs recorded; scored now when the
+    copy has FINDINGS.md or my_tests/ but no record of them (then not blind: the flaws
+    may have been named since)."""
+    from drillkit import attempt, learner
+    from drillkit.mixes import mix_of, planted_flaws
+    from drillkit.targets import resolve_target
+
+    resolved = resolve_target(get_drill(drill_name), target)
+    record = attempt.load(resolved.path)
+    mix = mix_of(resolved)
+    findings = record.get("findings")
+    if findings is None and (resolved.path / learner.FINDINGS).is_file():
+        score = learner.score_findings(
+            resolved, resolved.path / learner.FINDINGS, planted_flaws(resolved)
+        )
+        findings = {
+            "located": len(score.found),
+            "of": len(score.planted),
+            "unmatched": len(score.unmatched),
+            "blind": False,
+        }
+    own = record.get("own_tests")
+    if own is None and (resolved.path / learner.LEARNER_TESTS).is_dir():
+        attempt.note_grade(resolved, learner.grade_tests(resolved, mix and mix.planted))
+        own = attempt.load(resolved.path).get("own_tests")
+    audit = AuditScore(**{k: findings[k] for k in AuditScore.model_fields}) if findings else None
+    graded = OwnTests(**{k: own[k] for k in OwnTests.model_fields}) if own else None
+    return audit, graded, mix.seed if mix else None
 
 
 def new(drill_name: str, target: str | None = None, *, folder: Path = SCORECARDS) -> str:
@@ -209,10 +288,23 @@ def new(drill_name: str, target: str | None = None, *, folder: Path = SCORECARDS
     filled = template_text.replace(f"drill: {drill.name}\n", f"drill: {drill.name}\n{header}", 1)
     folder.mkdir(parents=True, exist_ok=True)
     destination.write_text(filled, encoding="utf-8")
+    learned = []
+    if measured.audit:
+        how = "blind, before any run named them" if measured.audit.blind else "not blind"
+        learned.append(
+            f"Your findings located {measured.audit.located} of {measured.audit.of} flaws ({how})."
+        )
+    if measured.own_tests:
+        own = measured.own_tests
+        learned.append(
+            f"Your tests catch {own.flaws_caught} of {own.flaws} flaws and "
+            f"{own.wrong_fixes_caught} of {own.wrong_fixes} wrong fixes."
+        )
     return (
         f"Wrote {shown(destination)}: {len(measured.flaws_fixed)} of "
         f"{len(measured.flaws_fixed) + len(measured.flaws_open)} flaws fixed in {target}.\n"
-        f"Score each criterion against its rubric, add evidence, then run:\n"
+        + "".join(line + "\n" for line in learned)
+        + f"Score each criterion against its rubric, add evidence, then run:\n"
         f"    nox -s scorecard -- check {shown(destination)}"
     )
 
@@ -222,6 +314,36 @@ def new(drill_name: str, target: str | None = None, *, folder: Path = SCORECARDS
 
 def filled_scorecards(folder: Path = SCORECARDS) -> list[Path]:
     return sorted(folder.glob("*.yml"))
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Files as given, and every .yml scorecard inside each folder given."""
+    files = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(path.rglob("*.yml"))
+            if not found:
+                raise DrillError(f"{shown(path)} is a folder with no .yml scorecards in it.")
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
+def chart_path(requested: Path | None, folder: Path) -> Path:
+    """Where `report --chart` writes: a file named .png or .svg, or report.png inside a
+    folder. Anything else is refused before any drawing, in plain words."""
+    if requested is None:
+        return folder / CHART_NAME
+    if requested.is_dir():
+        return requested / CHART_NAME
+    if requested.suffix.lower() not in CHART_FORMATS:
+        raise DrillError(
+            f"--chart {requested}: the chart is written as PNG or SVG, so name a file "
+            f"ending in {' or '.join(CHART_FORMATS)} (or an existing folder, which gets "
+            f"{CHART_NAME})."
+        )
+    return requested
 
 
 def check(paths: list[Path]) -> tuple[int, list[str]]:
@@ -316,7 +438,8 @@ def report_chart(paths: list[Path], output: Path) -> Path:
     axes.set_title("Self-audit scores by checklist item")
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
     axes.grid(alpha=0.3)
-    axes.legend(loc="lower right", fontsize="small")
+    if axes.get_legend_handles_labels()[0]:  # nothing scored yet: no legend to draw
+        axes.legend(loc="lower right", fontsize="small")
     figure.autofmt_xdate()
     figure.tight_layout()
     output.parent.mkdir(parents=True, exist_ok=True)
