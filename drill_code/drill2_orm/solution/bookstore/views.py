@@ -36,8 +36,8 @@ class BookViewSet(viewsets.ReadOnlyModelViewSet):
             .prefetch_related(
                 # To-many relations: one extra query each for the whole page. A plain
                 # prefetch_related("authors") meets the same query budget; to_attr stores
-                # a plain list instead of building a manager and a queryset per book to
-                # hold the cache, which is a third of the Python time at 1000 books.
+                # a plain list instead of building a related manager and a queryset per
+                # book to hold the cache.
                 Prefetch("authors", to_attr="author_list"),
                 Prefetch("tags", to_attr="tag_list"),
                 # prefetch_related("reviews") caches book.reviews.all(), but a .filter()
