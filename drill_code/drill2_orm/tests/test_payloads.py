@@ -108,15 +108,27 @@ def test_author_pages_come_in_name_order_with_their_counts(make_catalogue, api_c
         assert len(log) <= 2, log.report(f"GET /api/authors/?page={page}")
 
 
-def test_recent_reviews_are_the_three_newest_published(make_catalogue, get_json):
-    plan = make_catalogue(12)
-    for book in get_json("/api/books/?page_size=12")["results"]:
+@pytest.mark.flaw("D2-F4")
+@pytest.mark.parametrize("path", ["/api/books/?page_size=30", "/api/books/10/"])
+def test_recent_reviews_are_the_three_newest_published_in_one_query(
+    path, make_catalogue, api_client
+):
+    """Newest by date, not by id: a book's later reviews are dated earlier here."""
+    plan = make_catalogue(30)
+    with capture() as log:
+        response = api_client.get(path)
+    assert response.status_code == 200
+    body = response.json()
+    for book in body.get("results", [body]):
         published = sorted(
             (r for r in plan.reviews if r["book_id"] == book["id"] and r["is_published"]),
             key=lambda r: r["created_at"],
             reverse=True,
         )
-        assert [r["id"] for r in book["recent_reviews"]] == [r["id"] for r in published[:3]]
+        assert [r["id"] for r in book["recent_reviews"]] == [r["id"] for r in published[:3]], (
+            f"book {book['id']}: the three newest published reviews, newest first"
+        )
+    assert len(log.on("bookstore_review")) <= 1, log.report(f"GET {path}")
 
 
 def test_blurb_is_the_start_of_the_description(make_catalogue, get_json):
