@@ -39,6 +39,9 @@ class BookViewSet(viewsets.ReadOnlyModelViewSet):
                 # a plain list instead of building a related manager and a queryset per
                 # book to hold the cache.
                 Prefetch("authors", to_attr="author_list"),
+                # The serializer's tags look like a plain field (a SlugRelatedField), yet
+                # they read the whole relation for every book: a list of their own, for the
+                # same reason.
                 Prefetch("tags", to_attr="tag_list"),
                 # prefetch_related("reviews") caches book.reviews.all(), but a .filter()
                 # or .order_by() on it is a new query per book. A Prefetch with its own
@@ -130,14 +133,14 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = ReviewSerializer
     # ReviewSerializer reads book.title and book.publisher.name through dotted sources;
-    # joining both here turns 2 queries per review into none. A join loads every column of
-    # the joined row, so the long ones the feed never shows are deferred: the review's body
-    # and the book's description.
+    # joining both here turns 2 queries per review into none.
     queryset = (
         Review.objects.filter(is_published=True)
         .select_related("book__publisher")
-        .defer("body", "book__description")
         .order_by("-created_at", "-id")
+        # A join loads every column of the joined rows. The feed shows neither the review's
+        # body nor the book's description, and both are long: leave them in the database.
+        .defer("body", "book__description")
     )
 
 
