@@ -10,23 +10,36 @@ The task's contract:
 - its message carries the order's id, as JSON, and the workers accept no pickle;
 - delivered twice, one after the other or at the same moment, it emails once; it never
   confirms an order cancelled meanwhile;
-- a mail outage is retried with exponential backoff and jitter, and at most five times.
+- a mail outage is retried with exponential backoff and jitter, and at most five times;
+- every way a relay fails on the wire is retried, timeouts included, and neither the
+  mail call nor the task can block forever;
+- an order whose confirmation is given up on says so, and can still be cancelled.
 """
 
 import copy
 import json
+import smtplib
+import socket
+import ssl
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from conftest import PRICE_CENTS, cancel_order, place_order
+from celery.exceptions import SoftTimeLimitExceeded
+from conftest import BALANCE_CENTS, PRICE_CENTS, cancel_order, place_order
 from django.core import mail
 from races import run_concurrently
-from taskqueue import content_types_waiting
+from taskqueue import FailingRelay, content_types_waiting
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 MAX_RETRIES = 5
 RELAY_DOWN = "taskqueue.MailRelayDown"
+FAILING_RELAY = "taskqueue.FailingRelay"
+# The longest a single SMTP operation, and a whole attempt, may block a worker (and the
+# order's row lock, if the task holds one). Generous bounds: the test asks for a limit,
+# not for a particular one.
+MAX_EMAIL_TIMEOUT_SECONDS = 30
+MAX_TASK_TIME_LIMIT_SECONDS = 300
 
 
 @pytest.fixture
@@ -264,3 +277,123 @@ def test_retries_back_off_exponentially_with_jitter(first_attempt, tasks):
 
 
 # --8<-- [end:backoff]
+
+
+# -- a relay that hangs, or fails in other ways ---------------------------------------------
+
+
+def deliver_now(celery_app, message):
+    """Run the task of `message` in this thread, as a worker would run a delivery: the
+    target's own task code, with its own retry policy. Retries run at once instead of
+    after their delay (Celery's apply()), so a task that retries five times runs six times
+    here, in a fraction of a second."""
+    args, kwargs = copy.deepcopy((message.args, message.kwargs))
+    return celery_app.tasks[message.task].apply(args=args, kwargs=kwargs, task_id=message.id)
+
+
+@pytest.fixture
+def failing_relay(settings):
+    settings.EMAIL_BACKEND = FAILING_RELAY
+    return FailingRelay
+
+
+@pytest.mark.flaw("D3-F8")
+def test_the_mail_relay_call_has_a_timeout():
+    """A relay that accepts the connection and then says nothing: without a socket
+    timeout, smtplib waits for its greeting forever, and the worker with it."""
+    from django.core.mail import get_connection
+
+    smtp = get_connection("django.core.mail.backends.smtp.EmailBackend")
+    # Django passes EMAIL_TIMEOUT to smtplib; unset, smtplib falls back on the socket
+    # module's default timeout, which is also None unless someone set it.
+    timeout = smtp.timeout if smtp.timeout is not None else socket.getdefaulttimeout()
+    assert timeout is not None and 0 < timeout <= MAX_EMAIL_TIMEOUT_SECONDS, (
+        f"the SMTP connection's timeout is {timeout!r}: a relay that never answers blocks "
+        f"the worker for good. Set EMAIL_TIMEOUT (at most {MAX_EMAIL_TIMEOUT_SECONDS} s)."
+    )
+
+
+@pytest.mark.flaw("D3-F8")
+def test_the_confirmation_task_has_a_time_limit(ada, lamp, tasks, celery_app):
+    """EMAIL_TIMEOUT bounds each socket operation, not a whole send: a relay that drips
+    one byte at a time never trips it. The task needs a limit of its own: a hard one that
+    kills it, and a soft one below it that raises inside the task first, so it can roll
+    back and retry."""
+    place_order(ada, "lamp")
+    task = celery_app.tasks[tasks.the_one_message().task]
+    hard = task.time_limit or celery_app.conf.task_time_limit
+    soft = task.soft_time_limit or celery_app.conf.task_soft_time_limit
+    assert hard and 0 < hard <= MAX_TASK_TIME_LIMIT_SECONDS, (
+        f"the confirmation task's hard time limit is {hard!r}: a send that never ends "
+        f"holds a worker forever. Set time_limit (at most {MAX_TASK_TIME_LIMIT_SECONDS} s)."
+    )
+    assert soft and 0 < soft < hard, (
+        f"the soft time limit is {soft!r} and the hard one {hard}: without a soft limit "
+        "below the hard one, a slow send is killed with no chance to roll back, retry or "
+        "mark the order. Set soft_time_limit below time_limit."
+    )
+
+
+# --8<-- [start:retry-list]
+@pytest.mark.flaw("D3-F9")
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(TimeoutError("timed out"), id="socket-timeout"),
+        pytest.param(ConnectionResetError(104, "Connection reset by peer"), id="reset"),
+        pytest.param(socket.gaierror(-3, "Temporary failure in name resolution"), id="dns"),
+        pytest.param(ssl.SSLError(1, "TLS handshake failed"), id="tls"),
+        pytest.param(SoftTimeLimitExceeded(), id="soft-time-limit"),
+    ],
+)
+def test_a_relay_that_times_out_or_drops_is_retried(
+    error, ada, lamp, tasks, celery_app, failing_relay
+):
+    place_order(ada, "lamp")
+    failing_relay.fail_with(error)
+    deliver_now(celery_app, tasks.the_one_message())
+    assert failing_relay.attempts > 1, (
+        f"the relay failed with {type(error).__name__}: {error}, and the task gave up at "
+        "once. A timeout or a dropped connection is as passing as a refused one: retry "
+        "every error the relay and the network can raise (smtplib's errors are OSErrors), "
+        "and the task's own soft time limit."
+    )
+
+
+# --8<-- [end:retry-list]
+
+
+@pytest.mark.flaw("D3-F10")
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(smtplib.SMTPConnectError(421, b"down"), id="out-of-retries"),
+        pytest.param(TimeoutError("timed out"), id="timeouts-out-of-retries"),
+        pytest.param(ValueError("bad header in the template"), id="a-bug"),
+    ],
+)
+def test_an_order_whose_confirmation_is_given_up_on_says_so(
+    error, ada, lamp, tasks, celery_app, failing_relay
+):
+    """However the task ends without sending (out of retries, or an error it does not
+    retry), the order must not stay "placed" as if the email were on its way: nobody
+    would ever look at it again. It keeps its stock and its charge, and it can still be
+    cancelled."""
+    from shop.models import Order, Product
+
+    order_id = place_order(ada, "lamp").data["id"]
+    failing_relay.fail_with(error)
+    deliver_now(celery_app, tasks.the_one_message())
+
+    status = Order.objects.get(pk=order_id).status
+    assert status not in ("placed", "confirmed", "cancelled"), (
+        f"the confirmation task gave up ({type(error).__name__} after "
+        f"{failing_relay.attempts} attempt(s)) and the order says {status!r}: it should "
+        "say that its confirmation was never sent (e.g. 'unconfirmed'), so support finds it"
+    )
+    assert Product.objects.get(sku="lamp").stock == 4, "the order keeps its stock"
+    assert cancel_order(ada, order_id).status_code == 200, (
+        "an order whose confirmation failed can still be cancelled"
+    )
+    ada.wallet.refresh_from_db()
+    assert ada.wallet.balance_cents == BALANCE_CENTS, "and cancelling it refunds it"
