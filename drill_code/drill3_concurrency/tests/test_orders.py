@@ -52,7 +52,7 @@ def test_a_retried_request_gets_the_first_order_back(make_customer, make_product
 
 @pytest.mark.flaw("D3-F3")
 @pytest.mark.parametrize(
-    "sku, quantity",
+    ("sku", "quantity"),
     [pytest.param("lamp", 2, id="another-quantity"), pytest.param("desk", 1, id="another-product")],
 )
 def test_a_key_reused_for_a_different_order_is_refused(sku, quantity, make_customer, make_product):

@@ -307,7 +307,7 @@ def test_the_mail_relay_call_has_a_timeout():
     # Django passes EMAIL_TIMEOUT to smtplib; unset, smtplib falls back on the socket
     # module's default timeout, which is also None unless someone set it.
     timeout = smtp.timeout if smtp.timeout is not None else socket.getdefaulttimeout()
-    assert timeout is not None and 0 < timeout <= MAX_EMAIL_TIMEOUT_SECONDS, (
+    assert 0 < (timeout or 0) <= MAX_EMAIL_TIMEOUT_SECONDS, (
         f"the SMTP connection's timeout is {timeout!r}: a relay that never answers blocks "
         f"the worker for good. Set EMAIL_TIMEOUT (at most {MAX_EMAIL_TIMEOUT_SECONDS} s)."
     )
@@ -323,11 +323,11 @@ def test_the_confirmation_task_has_a_time_limit(ada, lamp, tasks, celery_app):
     task = celery_app.tasks[tasks.the_one_message().task]
     hard = task.time_limit or celery_app.conf.task_time_limit
     soft = task.soft_time_limit or celery_app.conf.task_soft_time_limit
-    assert hard and 0 < hard <= MAX_TASK_TIME_LIMIT_SECONDS, (
+    assert 0 < (hard or 0) <= MAX_TASK_TIME_LIMIT_SECONDS, (
         f"the confirmation task's hard time limit is {hard!r}: a send that never ends "
         f"holds a worker forever. Set time_limit (at most {MAX_TASK_TIME_LIMIT_SECONDS} s)."
     )
-    assert soft and 0 < soft < hard, (
+    assert 0 < (soft or 0) < hard, (
         f"the soft time limit is {soft!r} and the hard one {hard}: without a soft limit "
         "below the hard one, a slow send is killed with no chance to roll back, retry or "
         "mark the order. Set soft_time_limit below time_limit."
