@@ -17,6 +17,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
+# An order is a few dozen bytes. Django refuses a larger body (400) before it is parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 
 DEFAULT_FROM_EMAIL = "orders@shop.example"
 
