@@ -90,8 +90,10 @@ def send_order_confirmation(self, order_id):
             .filter(pk=order_id)
             .first()
         )
-        if order is None or order.status != Order.Status.PLACED:
+        if order is None or order.status not in (Order.Status.PLACED, Order.Status.UNCONFIRMED):
             return  # already confirmed by an earlier delivery, or cancelled meanwhile
+        # An unconfirmed order is sent again: by a redelivery of this message, or by
+        # support queuing the task once the relay is back.
         # If sending fails, the exception rolls the transaction back: the order stays
         # PLACED and the retry sends it. If the worker dies after sending but before the
         # commit, the redelivery sends the email a second time: email is at least once.
