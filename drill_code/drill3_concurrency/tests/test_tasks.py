@@ -264,22 +264,24 @@ def _delays_after_attempt(tasks, template, attempt: int, count: int) -> list[int
 @pytest.mark.flaw("D3-F7")
 def test_retries_back_off_exponentially_with_jitter(first_attempt, tasks):
     """With jitter, each delay is drawn at random from zero up to a ceiling that doubles
-    with every retry; a fixed delay is the same every time. So eight messages fail their
-    first attempt and eight their fifth, and the test asks what backoff with jitter gives
-    on all but a vanishingly rare run, and a fixed delay never gives. With the mildest
-    setting, Celery's retry_backoff=True, the delays are drawn from 0-1 s after a first
-    attempt and 0-16 s after a fifth: all eight fifth ones stay within 1 s with a chance
-    of (2/17)^8, about 4 in 100 million, and all eight are equal with 17 x (1/17)^8."""
-    after_first = _delays_after_attempt(tasks, first_attempt, attempt=1, count=8)
-    after_fifth = _delays_after_attempt(tasks, first_attempt, attempt=5, count=8)
+    with every retry; a fixed delay is the same every time. So ten messages fail their
+    first attempt and ten their fifth, and the test asks what backoff with jitter gives
+    on all but a vanishingly rare run, and a fixed delay, or a ceiling that stops growing
+    after the first retry, never gives: the longest delay after a fifth attempt is more
+    than twice the longest after a first. With the mildest setting, Celery's
+    retry_backoff=True, the delays are drawn from 0-1 s after a first attempt and 0-16 s
+    after a fifth: all ten fifth ones stay within 2 s with a chance of (3/17)^10, about 3
+    in 100 million, and all ten are equal with 17 x (1/17)^10."""
+    after_first = _delays_after_attempt(tasks, first_attempt, attempt=1, count=10)
+    after_fifth = _delays_after_attempt(tasks, first_attempt, attempt=5, count=10)
 
-    assert max(after_fifth) > max(after_first), (
+    assert max(after_fifth) > 2 * max(after_first), (
         f"retries were scheduled {after_first} s after a first attempt and {after_fifth} s "
         "after a fifth: the delay does not grow, so every queued task keeps hammering the "
         "relay at the same pace"
     )
     assert len(set(after_fifth)) > 1, (
-        f"eight tasks that failed their fifth attempt together all retry {after_fifth[0]} s "
+        f"ten tasks that failed their fifth attempt together all retry {after_fifth[0]} s "
         "later: without jitter, tasks that failed together retry together"
     )
 
