@@ -20,6 +20,7 @@ from drillkit.errors import DrillError
 from drillkit.targets import Target
 
 LEARNER_TESTS = "my_tests"
+FINDINGS = "FINDINGS.md"
 FINDINGS_FORMAT = "`path:line - what is wrong` (or `path:first-last - ...`)"
 _FINDING = re.compile(
     r"^\s*(?:[-*]\s+)?`?(?P<path>[^\s:`]+):(?P<first>\d+)(?:[-\u2013](?P<last>\d+))?`?"
@@ -32,14 +33,17 @@ _FINDING = re.compile(
 
 def blind_summary(target: Target, plugin, *, hint: str | None = None) -> str:
     """What a blind run tells: counts, never a flaw's id, title or test name."""
+    from drillkit.mixes import planted_flaws
+
     drill = target.drill
+    planted = planted_flaws(target)
     states = plugin.flaw_states()
-    open_flaws = [f for f in drill.flaws if states[f.id] == "open"]
-    fixed = sum(state == "fixed" for state in states.values())
-    errors = sum(state == "error" for state in states.values())
-    not_run = sum(state == "not run" for state in states.values())
+    open_flaws = [f for f in planted if states[f.id] == "open"]
+    fixed = sum(states[f.id] == "fixed" for f in planted)
+    errors = sum(states[f.id] == "error" for f in planted)
+    not_run = sum(states[f.id] == "not run" for f in planted)
     lines = [
-        f"{drill.name} on {target.label}, blind: {len(open_flaws)} of {len(drill.flaws)} "
+        f"{drill.name} on {target.label}, blind: {len(open_flaws)} of {len(planted)} "
         f"planted flaws are still open; {fixed} fixed."
     ]
     if errors:

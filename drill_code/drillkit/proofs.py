@@ -19,6 +19,9 @@ from drillkit.catalog import Drill
 from drillkit.variants import Run, Variant, bank, in_parallel, run_on_variants, run_tests
 
 PARTS = ("starter", "flaws", "wrong-fixes")
+# Every pair of single-flaw variants, for mixes: slower (n(n-1)/2 runs a drill), so CI
+# runs it as its own step rather than in every `nox`.
+PAIRS = "pairs"
 
 
 @dataclass
@@ -46,27 +49,44 @@ def prove_starter(drill: Drill) -> Proof:
 
 
 def prove_flaw_variant(variant: Variant) -> Proof:
-    run = run_on_variants(variant.drill, [variant])
-    proof = Proof(variant.drill, "flaws", variant.name, ok=False, run=run)
-    state = run.flaws.get(variant.flaw)
-    if state == "not run" and _postgres_skips_allowed():
+    return _prove_planted("flaws", [variant])
+
+
+def prove_pair(first: Variant, second: Variant) -> Proof:
+    return _prove_planted(PAIRS, [first, second])
+
+
+def _prove_planted(part: str, variants: list[Variant]) -> Proof:
+    """On the solution with `variants` applied, exactly their flaws are open, every other
+    flaw is fixed, and no test fails but those of the planted flaws."""
+    drill = variants[0].drill
+    run = run_on_variants(drill, variants)
+    name = " + ".join(v.name for v in variants)
+    proof = Proof(drill, part, name, ok=False, run=run)
+    planted = {v.flaw for v in variants}
+    states = {flaw_id: run.flaws.get(flaw_id) for flaw_id in planted}
+    if set(states.values()) == {"not run"} and _postgres_skips_allowed():
         proof.ok, proof.not_run = True, True
         return proof
-    others = {fid: s for fid, s in run.flaws.items() if fid != variant.flaw and s != "fixed"}
+    others = {fid: s for fid, s in run.flaws.items() if fid not in planted and s != "fixed"}
     # A skipped PostgreSQL-only flaw is "not run" on SQLite: neither fixed nor a problem.
     if _postgres_skips_allowed():
         others = {fid: s for fid, s in others.items() if s != "not run"}
-    strangers = [node for node, ids in run.failed_tests.items() if variant.flaw not in ids]
+        states = {fid: s for fid, s in states.items() if s != "not run"}
+    strangers = [node for node, ids in run.failed_tests.items() if not planted & set(ids)]
+    hidden = {fid: s for fid, s in states.items() if s != "open"}
     if not run.flaws:
         proof.problem = f"the tests did not run (exit code {run.code})"
-    elif state != "open":
-        proof.problem = f"{variant.flaw} is reported {state!r}, not open: no test catches it"
+    elif hidden:
+        proof.problem = "planted but not caught: " + ", ".join(
+            f"{fid} reported {s!r}" for fid, s in hidden.items()
+        )
     elif others:
         proof.problem = "other flaws are not fixed: " + ", ".join(
             f"{fid} {s}" for fid, s in others.items()
         )
     elif strangers:
-        proof.problem = "tests not marked with the flaw failed: " + ", ".join(strangers)
+        proof.problem = "tests not marked with a planted flaw failed: " + ", ".join(strangers)
     else:
         proof.ok = True
     return proof
@@ -104,7 +124,25 @@ def prove(drills: list[Drill], parts: tuple[str, ...] = PARTS) -> list[Proof]:
         if "wrong-fixes" in parts:
             for variant in bank(drill, "wrong-fix"):
                 jobs.append((variant.name, lambda v=variant: prove_wrong_fix(v)))
+        if PAIRS in parts:
+            for first, second in composable_pairs(drill):
+                label = f"{first.name} + {second.name}"
+                jobs.append((label, lambda a=first, b=second: prove_pair(a, b)))
     return in_parallel(jobs, title="Proving " + ", ".join(parts))
+
+
+def composable_pairs(drill: Drill) -> list[tuple[Variant, Variant]]:
+    """Every two single-flaw variants of different flaws that a mix may draw together."""
+    from itertools import combinations
+
+    from drillkit.mixes import incompatible_pairs
+
+    banned = incompatible_pairs(drill)
+    return [
+        (a, b)
+        for a, b in combinations(bank(drill, "flaw"), 2)
+        if a.flaw != b.flaw and frozenset((a.flaw, b.flaw)) not in banned
+    ]
 
 
 def summary(drills: list[Drill], proofs: list[Proof], parts: tuple[str, ...]) -> list[str]:

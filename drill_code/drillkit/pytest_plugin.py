@@ -42,6 +42,7 @@ class DrillPlugin:
         only_flaws: frozenset[str] = frozenset(),
         learner_tests: bool = False,
         blind: bool = False,
+        planted: frozenset[str] | None = None,
     ) -> None:
         self.target = target
         self.flaw_report = flaw_report  # where to write the outcome as JSON, for scorecards
@@ -52,6 +53,8 @@ class DrillPlugin:
         self.learner_tests = learner_tests
         # A blind run names no flaw: drillkit.learner prints counts after the run instead.
         self.blind = blind
+        # A mix plants only some flaws; the others are neither open nor fixed in it.
+        self.planted = planted
         self.passed: set[str] = set()  # node ids whose test passed
         self.failed: set[str] = set()  # node ids that failed or errored in any phase
         self.errored: set[str] = set()  # flaw ids with a test that could not run
@@ -83,8 +86,9 @@ class DrillPlugin:
             return
         why = marker.kwargs.get("reason", "it relies on PostgreSQL's behaviour")
         reason = (
-            f"needs PostgreSQL: {why}. Set DATABASE_URL, e.g. "
-            "DATABASE_URL=postgres://postgres@127.0.0.1:5432/test"
+            f"needs PostgreSQL: {why}. Run with `--database postgres` and the harness "
+            "starts a PostgreSQL server of its own (nothing to install), or set "
+            "DATABASE_URL to a server of yours"
         )
         # CI runs every drill twice: on SQLite, then on PostgreSQL. Only the SQLite pass,
         # which .ci/run marks, may skip these; anywhere else under CI, a skip would hide
@@ -200,11 +204,14 @@ class DrillPlugin:
     # -- summary ---------------------------------------------------------------------
 
     def flaw_states(self) -> dict[str, str]:
-        """Each listed flaw as "fixed", "open", "error" or "not run", in drill.toml order."""
+        """Each listed flaw as "fixed", "open", "error", "not run" or, in a mix that did
+        not plant it, "not planted", in drill.toml order."""
         states = {}
         for flaw in self.drill.flaws:
             seen = self.seen.get(flaw.id)
-            if flaw.id in self.errored:
+            if self.planted is not None and flaw.id not in self.planted:
+                states[flaw.id] = "not planted"
+            elif flaw.id in self.errored:
                 states[flaw.id] = "error"
             elif not seen:
                 states[flaw.id] = "not run"
@@ -230,7 +237,7 @@ class DrillPlugin:
         if self.blind:
             return
         states = self.flaw_states()
-        ran = [flaw for flaw in self.drill.flaws if states[flaw.id] != "not run"]
+        ran = [f for f in self.drill.flaws if states[f.id] not in ("not run", "not planted")]
         if not ran:
             return
         write = terminalreporter.write_line

@@ -195,6 +195,7 @@ def run_tests(
     tests: Path | None = None,
     only_flaws: Iterable[str] = (),
     expect_flaws: bool = False,
+    blind: bool = False,
     pytest_args: Sequence[str] = (),
 ) -> Run:
     """Run the drill's tests (or `tests`, a learner's own) on `target` in a fresh process.
@@ -212,6 +213,8 @@ def run_tests(
             command += ["--only-flaws", ",".join(only_flaws)]
         if expect_flaws:
             command.append("--expect-flaws")
+        if blind:
+            command.append("--blind")
         command += ["-q", "-p", "no:cacheprovider", *pytest_args]
         env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT / "drill_code"), "COLUMNS": "100"}
         try:
@@ -259,13 +262,21 @@ def in_parallel(jobs: Sequence[tuple[str, Callable[[], object]]], *, title: str)
 
 
 class _progress:
-    """rich's progress bar on a terminal; plain `[k/n] label` lines otherwise."""
+    """rich's progress bar on a terminal; plain `[k/n] label` lines otherwise. Inside
+    another progress (grading each attempt of a team grades its tests), only the outer
+    one shows: a terminal holds one live display at a time."""
+
+    active = 0
 
     def __init__(self, title: str, total: int) -> None:
         self.title, self.total, self.done = title, total, 0
         self.bar = None
+        self.quiet = _progress.active > 0
 
     def __enter__(self):
+        _progress.active += 1
+        if self.quiet:
+            return lambda label: None
         if sys.stdout.isatty():
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -286,5 +297,6 @@ class _progress:
             print(f"  [{self.done}/{self.total}] {label}", flush=True)
 
     def __exit__(self, *exc) -> None:
+        _progress.active -= 1
         if self.bar is not None:
             self.bar.stop()
