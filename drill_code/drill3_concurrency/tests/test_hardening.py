@@ -13,7 +13,6 @@ set up, not one per row); a failure lists every row that broke.
 
 import json
 import uuid
-from io import StringIO
 
 import pytest
 from conftest import BALANCE_CENTS, PRICE_CENTS, client_for, place_order
@@ -322,18 +321,3 @@ def test_a_customer_without_a_wallet_gets_answers_not_errors(make_product):
     response = place_order(carol, "lamp")
     assert response.status_code == 402, response.status_code
     assert not carol.orders.exists()
-
-
-# -- the schema ----------------------------------------------------------------------------
-
-
-def test_the_migrations_match_the_models(db):
-    """The test database, like production, is built by running the migrations: a
-    constraint or field added to a model without one is in neither."""
-    from django.core.management import call_command
-
-    out = StringIO()
-    try:
-        call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
-    except SystemExit:
-        pytest.fail(f"the models have changes with no migration:\n{out.getvalue()}")
