@@ -190,6 +190,7 @@ class Run:
     flaws: dict[str, str] = field(default_factory=dict)  # flaw id -> fixed/open/error/not run
     failed_tests: dict[str, list[str]] = field(default_factory=dict)  # node id -> flaw ids
     passed: int = 0
+    skipped_tests: list[str] = field(default_factory=list)
     output: str = ""
 
     def tail(self, lines: int = 40) -> str:
@@ -244,6 +245,7 @@ def run_tests(
             run.flaws = outcome["flaws"]
             run.failed_tests = outcome["failed_tests"]
             run.passed = outcome["passed"]
+            run.skipped_tests = outcome.get("skipped_tests", [])
     return run
 
 
