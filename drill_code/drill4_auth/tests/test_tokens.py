@@ -110,9 +110,7 @@ def attempts_before_429(headers_for):
         pytest.param(lambda n: f"198.51.100.{n}, 192.0.2.{n}", id="a forged chain"),
     ],
 )
-def test_a_forged_x_forwarded_for_does_not_reset_the_login_throttle(
-    alice, forge, time_machine
-):
+def test_a_forged_x_forwarded_for_does_not_reset_the_login_throttle(alice, forge, time_machine):
     time_machine.move_to(timedelta(0), tick=False)
     steady = attempts_before_429(lambda n: through_proxy(ATTACKER))
     # Another client behind the same proxy keeps its own budget: the throttle must count

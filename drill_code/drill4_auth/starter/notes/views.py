@@ -56,7 +56,7 @@ class ProjectNotesView(generics.ListCreateAPIView):
     serializer_class = NoteSerializer
 
     def get_queryset(self):
-        return Note.objects.filter(project_id=self.kwargs["project_pk"])
+        return Note.objects.filter(project__pk=self.kwargs["project_pk"])
 
     def perform_create(self, serializer):
         project = generics.get_object_or_404(Project, pk=self.kwargs["project_pk"])
