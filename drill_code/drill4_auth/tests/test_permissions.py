@@ -120,7 +120,6 @@ def test_every_route_but_the_public_ones_refuses_anonymous_callers(project):
     """A forgotten permission_classes must close a view, not open it: any route the
     target serves, including one a reader of the table above never heard of."""
     from django.urls import get_resolver
-
     from rest_framework.test import APIClient
 
     client = APIClient()

@@ -5,7 +5,7 @@ simplejwt 5.5.1's TokenRefreshSerializer
   (upstream issue #860);
 - never compares the token with the password it was issued under, even with
   CHECK_REVOKE_TOKEN on: only JWTAuthentication does, so a refresh after a password change
-  still mints tokens;
+  still mints tokens (later simplejwt releases add this check: upstream pull request #928);
 - checks the blacklist, then writes to it: two refreshes of one token at the same moment
   can both pass the check, and both get a fresh pair.
 """

@@ -16,6 +16,7 @@ from notes.serializers import (
 
 class HealthView(APIView):
     throttle_classes = []  # load balancers probe it often; a throttled probe is an outage
+
     def get(self, request):
         return Response({"status": "ok"})
 
