@@ -61,8 +61,16 @@ NEIGHBOUR = "203.0.113.8"
 
 
 def through_proxy(client_address, forged=""):
-    header = f"{forged}, {client_address}" if forged else client_address
-    return {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": header}
+    """The request as the API sees it. A forging client also sends the other headers that
+    name a client address; the proxy passes them on untouched."""
+    if not forged:
+        return {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": client_address}
+    return {
+        "REMOTE_ADDR": PROXY,
+        "HTTP_X_FORWARDED_FOR": f"{forged}, {client_address}",
+        "HTTP_X_REAL_IP": forged.split(",")[0],
+        "HTTP_FORWARDED": f"for={forged.split(',')[0]}",
+    }
 
 
 def guess(n, headers):
@@ -180,6 +188,35 @@ def test_old_refresh_token_is_dead_after_rotation(tokens):
     assert again.status_code == 401, "every rotation revokes, not only the first"
 
 
+@pytest.mark.flaw("D4-F6")
+def test_a_refresh_that_another_overtakes_after_its_blacklist_check_is_refused(alice, login):
+    """The race below, without threads, on any database: the moment this refresh has read
+    the blacklist, a second refresh of the same token runs from start to finish. Then
+    this one goes on. Exactly one of the two may get a new pair."""
+    from django.db import connection
+
+    refresh = login(alice)["refresh"]
+    overtaker = []
+
+    def second_refresh_after_the_first_blacklist_read(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        reads_blacklist = sql.lstrip().upper().startswith("SELECT") and "blacklist" in sql
+        if reads_blacklist and not overtaker:
+            overtaker.append(None)  # reserve: the second refresh's own reads don't count
+            overtaker[0] = APIClient().post(REFRESH, {"refresh": refresh}).status_code
+        return result
+
+    with connection.execute_wrapper(second_refresh_after_the_first_blacklist_read):
+        first = APIClient().post(REFRESH, {"refresh": refresh}).status_code
+    if not overtaker:  # nothing ever read a blacklist: the two refreshes ran one after another
+        overtaker.append(APIClient().post(REFRESH, {"refresh": refresh}).status_code)
+    statuses = sorted([first, overtaker[0]])
+    assert statuses == [200, 401], (
+        f"two interleaved refreshes of one token: exactly one may rotate it, but the "
+        f"statuses were {statuses}"
+    )
+
+
 # --8<-- [start:race]
 @pytest.mark.flaw("D4-F6")
 @pytest.mark.postgres(
@@ -208,8 +245,11 @@ def test_two_refreshes_of_one_token_at_once_give_one_new_pair(alice, login):
 
 
 @pytest.mark.flaw("D4-F7")
-def test_logout_revokes_the_refresh_token(tokens):
-    client = bearer(tokens["access"])
+# Logout is open to anyone (see the brief): a client whose access token has expired must
+# still be able to end its session.
+@pytest.mark.parametrize("sends_access_token", [True, False], ids=["signed in", "expired"])
+def test_logout_revokes_the_refresh_token(sends_access_token, tokens):
+    client = bearer(tokens["access"]) if sends_access_token else APIClient()
     assert client.post(LOGOUT, {"refresh": tokens["refresh"]}).status_code == 200
     after = APIClient().post(REFRESH, {"refresh": tokens["refresh"]})
     assert after.status_code == 401, "the refresh token must not work after logout"
