@@ -2,11 +2,13 @@
 
 nox                          every check CI runs (drills, starter checks, harness, docs, lint)
 nox -s serve                 the handbook at http://127.0.0.1:8000
+nox -s browser               every page of the handbook checked in a real Chromium
 nox -s start -- drill4       copy Drill 4's starter into workspace/drill4
 nox -s drill4 -- --target workspace/drill4    check your copy
 """
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -16,10 +18,12 @@ ROOT = Path(__file__).parent
 sys.path.insert(0, str(ROOT / "drill_code"))
 
 from drillkit import workspace  # noqa: E402  (needs the sys.path line above)
+from drillkit.browsercheck import BrowserMissing, find_chromium  # noqa: E402
 from drillkit.catalog import SCRIPTS, all_drills  # noqa: E402
 from drillkit.errors import DrillError  # noqa: E402
+from drillkit.noxhelp import requested_sessions, unknown_session_message  # noqa: E402
 
-# Only the machine's Python 3.11 is used; uv must not try to download another one.
+# Sessions use a Python that is already installed; uv must not download another one.
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 # Compile .pyc files at install time: a warm session then starts fast even where the
 # shell sets PYTHONDONTWRITEBYTECODE, which would otherwise recompile every import.
@@ -28,7 +32,24 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
 
-PYTHON = "3.11"
+# The Pythons the handbook supports: Django 5.2's, from 3.11 up (pyproject.toml says the
+# same in requires-python; CI tests 3.11, 3.12 and 3.13).
+SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
+
+
+def _python() -> str:
+    """The Python the sessions run on: DRILLS_PYTHON if set, else the one nox runs on if
+    it is supported, else the newest supported one on PATH (nox names what is missing)."""
+    if os.environ.get("DRILLS_PYTHON"):
+        return os.environ["DRILLS_PYTHON"]
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if running in SUPPORTED_PYTHONS:
+        return running
+    found = [v for v in SUPPORTED_PYTHONS if shutil.which(f"python{v}")]
+    return found[-1] if found else SUPPORTED_PYTHONS[0]
+
+
+PYTHON = _python()
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 HARNESS_ENV = {"PYTHONPATH": str(ROOT / "drill_code")}
 # mkdocs-material prints an end-of-life banner on every build; the handbook tracks it in
@@ -62,8 +83,17 @@ for _drill in all_drills():
 
 
 @nox.session(python=PYTHON, tags=["drills"])
+def prove(session: nox.Session) -> None:
+    """Prove every drill in parallel: each starter (every flaw's tests fail, the rest pass),
+    each single-flaw variant (only that flaw's tests fail) and each wrong fix (rejected,
+    by its flaw's tests). `-- drill4` for one drill, `-- --only wrong-fixes` for one part."""
+    install(session, "drills")
+    drillkit(session, "prove", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
 def starters(session: nox.Session) -> None:
-    """Prove every starter: each planted flaw's tests fail, every other test passes."""
+    """Prove the starters only, with pytest's full output: `-- drill4` for one."""
     install(session, "drills")
     for name in session.posargs or [drill.name for drill in all_drills()]:
         drillkit(session, "test", name, "--target", "starter", "--expect-flaws")
@@ -115,13 +145,22 @@ def scorecard(session: nox.Session) -> None:
     drillkit(session, "scorecard", *session.posargs)
 
 
+@nox.session(python=PYTHON, default=False)
+def grade(session: nox.Session) -> None:
+    """Grade a team's attempts: `-- attempts/` (each is attempts/<person>/<drill>/)."""
+    install(session, "drills")
+    drillkit(session, "grade", *session.posargs)
+
+
 @nox.session(python=PYTHON)
 def harness(session: nox.Session) -> None:
     """The drill harness's own tests: targets, flaw bookkeeping, messages for bad input."""
-    install(session, "drills", "docs", "scorecards")
+    install(session, "drills", "docs", "scorecards", "terminal")
     # The harness tests need no installed pytest plugin but their own (see their conftest).
     env = {**HARNESS_ENV, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    session.run("pytest", "drill_code/drillkit/tests", *session.posargs, env=env)
+    # The browser check's own tests need Chromium and Playwright: `nox -s browser` runs them.
+    ignore = "--ignore=drill_code/drillkit/tests/test_browsercheck.py"
+    session.run("pytest", "drill_code/drillkit/tests", ignore, *session.posargs, env=env)
 
 
 @nox.session(python=PYTHON)
@@ -130,6 +169,24 @@ def docs(session: nox.Session) -> None:
     install(session, "docs", "drills", "scorecards")
     session.run("mkdocs", "build", "--strict", env=DOCS_ENV)
     drillkit(session, "check-site", "site")
+
+
+@nox.session(python=PYTHON)
+def browser(session: nox.Session) -> None:
+    """The handbook in a real browser: every page in Chromium at desktop and phone width,
+    light and dark (console errors, failed requests, overflow, axe-core, search, tabs,
+    spoilers). Screenshots go to .cache/browser/screenshots/."""
+    try:
+        find_chromium()
+    except BrowserMissing as missing:
+        if os.environ.get("CI") == "true":
+            session.error(f"{missing} Under CI=true a missing browser fails.")
+        session.skip(str(missing))
+    install(session, "docs", "drills", "scorecards", "browser")
+    # First prove the check itself fails on planted problems, then check the real site.
+    env = {**DOCS_ENV, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    session.run("pytest", "-q", "drill_code/drillkit/tests/test_browsercheck.py", env=env)
+    session.run("python", "-m", "drillkit.browsercheck", *session.posargs, env=DOCS_ENV)
 
 
 @nox.session(python=PYTHON, default=False)
@@ -141,22 +198,78 @@ def serve(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check over the whole project."""
+    """ruff check and ruff format --check over the whole project; the reference solutions
+    also pass ruff's security rules and bandit at medium severity and above; the GitHub
+    workflows pass actionlint and zizmor."""
     install(session, "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    solutions = [str(drill.solution.relative_to(ROOT)) for drill in all_drills()]
+    session.run("ruff", "check", "--select", "S", *solutions)
+    session.run("bandit", "--quiet", "--recursive", "--severity-level", "medium", *solutions)
+    workflows = sorted(str(p.relative_to(ROOT)) for p in (ROOT / ".github/workflows").glob("*.yml"))
+    session.run("actionlint", *workflows)
+    # --offline: zizmor's online audits ask GitHub's API, which CI may not reach; the
+    # offline ones cover pinning, permissions, credentials and template injection.
+    session.run("zizmor", "--offline", "--min-severity", "low", *workflows)
+
+
+@nox.session(python=PYTHON, default=False)
+def loopbench(session: nox.Session) -> None:
+    """Warm timings of each drill's loop and the docs build: `-- [drill3 docs] [--runs 5]`,
+    or `-- --stability 20 drill3 drill5` for the same verdict run after run."""
+    install(session, "drills", "terminal")
+    session.run("python", "-m", "drillkit.loopbench", *session.posargs, env=HARNESS_ENV)
+
+
+@nox.session(python=PYTHON, default=False)
+def watch(session: nox.Session) -> None:
+    """Rerun a drill's tests whenever your copy changes: `-- drill4 [--target PATH]`."""
+    install(session, "drills", "terminal")
+    if not session.posargs:
+        session.error("Name the drill first, e.g. `nox -s watch -- drill4`")
+    drillkit(session, "watch", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def progress(session: nox.Session) -> None:
+    """Every drill's progress in your workspace, from what your last runs saved."""
+    install(session, "drills")
+    drillkit(session, "progress", *session.posargs)
 
 
 @nox.session(venv_backend="none", default=False)
 def start(session: nox.Session) -> None:
-    """Copy a drill's starter into workspace/: `nox -s start -- drill4 [--force]`."""
-    args = list(session.posargs)
-    force = "--force" in args
-    names = [arg for arg in args if arg != "--force"]
-    if len(names) != 1:
-        known = ", ".join(drill.name for drill in all_drills())
-        session.error(f"Name one drill to start, e.g. `nox -s start -- drill4`. Drills: {known}.")
+    """Copy a drill's starter into workspace/: `nox -s start -- drill4 [--force]`; a fresh
+    mix of its flaws with `--mix [--seed N]`; elsewhere with `--into FOLDER`."""
     try:
-        session.log(workspace.start(names[0], force=force))
+        request = workspace.parse_start_args(list(session.posargs))
+        session.log(
+            workspace.start(
+                request.name,
+                force=request.force,
+                mix=request.mix,
+                seed=request.seed,
+                into=request.into,
+            )
+        )
     except DrillError as problem:
         session.error(str(problem).rstrip("."))
+
+
+def _explain_unknown_sessions() -> None:
+    """`nox -s drill9` gets a paragraph naming the real drills, not "Sessions not found":
+    each unknown name asked for on the command line becomes a session that says so."""
+    known = list(nox.registry.get())
+    for name in requested_sessions(sys.argv[1:]):
+        if name in known:
+            continue
+        message = unknown_session_message(name, known)
+
+        def explain(session: nox.Session, message: str = message) -> None:
+            session.error(message.rstrip("."))
+
+        nox.session(name=name, venv_backend="none", default=False)(explain)
+
+
+_explain_unknown_sessions()

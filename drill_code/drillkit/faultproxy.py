@@ -18,6 +18,11 @@ milliseconds, as when a server is down, instead of waiting in the listen backlog
 
 The proxy listens on 127.0.0.1 only. It uses one thread to accept and two per
 connection, one for each direction, all daemon threads that `stop()` ends.
+
+An upstream host that is a path is a folder of unix sockets, read as libpq reads it:
+`FaultProxy("/srv/pg", 5432)` forwards to /srv/pg/.s.PGSQL.5432. That is how the
+harness's own PostgreSQL (drillkit.embedded) listens, so a test can put the same proxy in
+front of it as in front of a server on TCP.
 """
 
 from __future__ import annotations
@@ -225,6 +230,19 @@ class FaultProxy:
             client.settimeout(None)
             self._connect(client)
 
+    def _open_upstream(self) -> socket.socket:
+        host, port = self.upstream
+        if not host.startswith("/"):
+            return socket.create_connection(self.upstream, self.upstream_connect_timeout)
+        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        upstream.settimeout(self.upstream_connect_timeout)
+        try:
+            upstream.connect(f"{host}/.s.PGSQL.{port}")
+        except OSError:
+            upstream.close()
+            raise
+        return upstream
+
     def _connect(self, client: socket.socket) -> None:
         if self._cut or self._stopping.is_set():
             with self._lock:
@@ -232,7 +250,7 @@ class FaultProxy:
             _reset(client)
             return
         try:
-            upstream = socket.create_connection(self.upstream, self.upstream_connect_timeout)
+            upstream = self._open_upstream()
         except OSError:
             with self._lock:
                 self.stats.upstream_failures += 1
@@ -240,7 +258,8 @@ class FaultProxy:
             return
         upstream.settimeout(None)
         for sock in (client, upstream):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if sock.family != socket.AF_UNIX:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         link = _Link(client, upstream)
         with self._lock:
             # cut() may have run while we connected upstream: honour it.

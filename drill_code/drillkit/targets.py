@@ -8,6 +8,7 @@ starter live in the drill folder; a learner's copy can live anywhere.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import traceback
 from dataclasses import dataclass
@@ -59,7 +60,40 @@ def resolve_target(drill: Drill, spec: str | None) -> Target:
             f"--target must point at a copy of the whole starter folder, the one that "
             f"`nox -s start -- {drill.name}` creates in workspace/{drill.name}."
         )
+    if spec not in BUILT_IN:
+        _check_copy_is_of(drill, path, spec)
     return Target(drill=drill, path=path, label=spec if spec in BUILT_IN else shown(path))
+
+
+def _matching_files(drill: Drill, path: Path) -> int:
+    """How many of the drill's starter and solution files the folder holds unchanged."""
+    matching = 0
+    for original in (drill.starter, drill.solution):
+        for file in original.rglob("*.py"):
+            copy = path / file.relative_to(original)
+            if copy.is_file() and copy.read_bytes() == file.read_bytes():
+                matching += 1
+    return matching
+
+
+def _check_copy_is_of(drill: Drill, path: Path, spec: str) -> None:
+    """Refuse a copy of another drill: several drills share an app name and a project
+    layout, so Drill 5's copy would otherwise load under Drill 3's tests and fail in ways
+    that say nothing about the learner's work (or record 0 of 0 flaws in a scorecard).
+    A copy belongs to the drill whose starter or solution files it holds unchanged most."""
+    from drillkit.catalog import all_drills
+
+    counts = {other.name: _matching_files(other, path) for other in all_drills()}
+    best = max(all_drills(), key=lambda other: counts[other.name])
+    if best.name == drill.name or counts[best.name] <= counts[drill.name]:
+        return
+    folder = shlex.quote(spec)
+    raise DrillError(
+        f"{spec} is a copy of {best.name} ({best.title}), not of {drill.name}: "
+        f"{counts[best.name]} of its files are {best.name}'s unchanged, and "
+        f"{counts[drill.name]} are {drill.name}'s. Check it with `nox -s {best.name} -- "
+        f"--target {folder}`, or start {drill.name} with `nox -s start -- {drill.name}`."
+    )
 
 
 def activate(target: Target) -> None:
@@ -97,7 +131,8 @@ def preflight(target: Target) -> None:
         raise DrillError(
             f"The models in {target.label} have changes that no migration records, so the "
             f"test database would not match them. Create the migration with "
-            f"`nox -s manage -- {target.drill.name} --target {target.label} makemigrations`, "
+            f"`nox -s manage -- {target.drill.name} --target {shlex.quote(target.label)} "
+            "makemigrations`, "
             "then run the tests again."
         )
 

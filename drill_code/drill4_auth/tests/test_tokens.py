@@ -188,6 +188,7 @@ def test_old_refresh_token_is_dead_after_rotation(tokens):
     assert again.status_code == 401, "every rotation revokes, not only the first"
 
 
+# --8<-- [start:race]
 @pytest.mark.flaw("D4-F6")
 def test_a_refresh_that_another_overtakes_after_its_blacklist_check_is_refused(alice, login):
     """The race below, without threads, on any database: the moment this refresh has read
@@ -217,7 +218,6 @@ def test_a_refresh_that_another_overtakes_after_its_blacklist_check_is_refused(a
     )
 
 
-# --8<-- [start:race]
 @pytest.mark.flaw("D4-F6")
 @pytest.mark.postgres(
     reason="two refreshes must really run at once, each on its own connection, and the "

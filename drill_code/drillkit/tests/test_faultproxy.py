@@ -295,3 +295,27 @@ def test_stop_ends_every_thread_and_frees_the_port(echo):
 def test_port_before_start_is_a_clear_error(echo):
     with pytest.raises(RuntimeError, match="start the FaultProxy"):
         _ = FaultProxy(LOOPBACK, echo.port).port
+
+
+def test_a_path_as_upstream_host_is_a_folder_of_unix_sockets(tmp_path):
+    """The harness's own PostgreSQL listens only on a unix socket in its data folder; the
+    proxy reaches it under the name libpq uses, .s.PGSQL.<port>."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(tmp_path / ".s.PGSQL.5432"))
+    listener.listen(1)
+    listener.settimeout(TIMEOUT)
+
+    def echo_once():
+        conn, _ = listener.accept()
+        with conn:
+            while data := conn.recv(65536):
+                conn.sendall(data)
+
+    server = threading.Thread(target=echo_once, daemon=True)
+    server.start()
+    with FaultProxy(str(tmp_path), 5432) as proxy, connect(proxy) as client:
+        assert round_trip(client, b"SELECT 1") == b"SELECT 1"
+        proxy.cut()
+        assert proxy.stats.dropped == 1
+    server.join(TIMEOUT)
+    listener.close()

@@ -54,7 +54,7 @@ def test_an_unreachable_database_is_explained_before_any_test_runs():
     assert result.returncode == 2
     assert "connecting failed" in result.stderr
     assert "Start the server, fix the host or port" in result.stderr
-    assert "unset DATABASE_URL to run on SQLite" in result.stderr
+    assert "or unset DATABASE_URL: the drills then run on SQLite" in result.stderr
     assert "Traceback" not in result.stderr
 
 

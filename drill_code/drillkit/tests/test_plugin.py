@@ -161,7 +161,11 @@ POSTGRES_ONLY = """
 @pytest.mark.parametrize(
     ("environment", "outcome", "message"),
     [
-        ({}, {"skipped": 1}, "*needs PostgreSQL: SQLite cannot show it. Set DATABASE_URL*"),
+        (
+            {},
+            {"skipped": 1},
+            "*needs PostgreSQL: SQLite cannot show it. Run with `--database postgres`*",
+        ),
         ({"CI": "true"}, {"errors": 1}, "*Under CI a missing service is an error*"),
         ({"CI": "true", "DRILLKIT_SQLITE_PASS": "1"}, {"skipped": 1}, "*needs PostgreSQL*"),
     ],
