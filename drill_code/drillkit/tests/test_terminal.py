@@ -168,3 +168,52 @@ def test_watch_notices_a_real_file_change(copy):
     threading.Thread(target=run_watch, daemon=True).start()
     assert finished.wait(20), "the edit did not start a run within 20 s"
     assert len(runs) == 2
+
+
+# -- progress of long work, and the loop benchmark -------------------------------------------
+
+
+def test_long_work_prints_plain_numbered_lines_when_not_on_a_terminal(capsys):
+    from drillkit.terminal import status, steps
+
+    with steps(2, "jobs") as advance:
+        advance("first: done")
+        advance("second: done")
+    with status("a slow thing"):
+        pass
+    err = capsys.readouterr().err.splitlines()
+    assert err[:2] == ["[1/2] first: done", "[2/2] second: done"]
+    assert err[2] == "a slow thing ..."
+    assert err[3].startswith("a slow thing: ")
+
+
+def test_the_loop_benchmark_times_the_learners_commands(tmp_path, monkeypatch):
+    from drillkit import loopbench
+
+    monkeypatch.setattr(loopbench, "_nox", lambda: ["nox"])
+    assert loopbench.loop_command("docs", tmp_path) == ["nox", "-R", "-s", "docs"]
+    assert loopbench.loop_command(DRILL.name, tmp_path) == [
+        "nox",
+        "-R",
+        "-s",
+        DRILL.name,
+        "--",
+        "--target",
+        str(tmp_path / DRILL.name),
+    ]
+    row = {
+        "loop": "-R -s docs",
+        "median_seconds": 3.5,
+        "runs": [3.4, 3.5, 3.9],
+        "median_cpu_seconds": 2.0,
+        "within_budget": False,
+    }
+    assert "| -R -s docs  |     3.50 | 3.40 3.50 3.90 |  2.00 | NO" in loopbench.table([row])
+
+
+def test_the_loop_benchmark_refuses_an_unknown_loop_before_any_work():
+    from drillkit import loopbench
+    from drillkit.errors import DrillError
+
+    with pytest.raises(DrillError, match="no drill called 'drill99'"):
+        loopbench.main(["drill99"])
