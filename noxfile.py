@@ -81,8 +81,17 @@ for _drill in all_drills():
 
 
 @nox.session(python=PYTHON, tags=["drills"])
+def prove(session: nox.Session) -> None:
+    """Prove every drill in parallel: each starter (every flaw's tests fail, the rest pass),
+    each single-flaw variant (only that flaw's tests fail) and each wrong fix (rejected,
+    by its flaw's tests). `-- drill4` for one drill, `-- --only wrong-fixes` for one part."""
+    install(session, "drills")
+    drillkit(session, "prove", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
 def starters(session: nox.Session) -> None:
-    """Prove every starter: each planted flaw's tests fail, every other test passes."""
+    """Prove the starters only, with pytest's full output: `-- drill4` for one."""
     install(session, "drills")
     for name in session.posargs or [drill.name for drill in all_drills()]:
         drillkit(session, "test", name, "--target", "starter", "--expect-flaws")
@@ -134,6 +143,13 @@ def scorecard(session: nox.Session) -> None:
     drillkit(session, "scorecard", *session.posargs)
 
 
+@nox.session(python=PYTHON, default=False)
+def grade(session: nox.Session) -> None:
+    """Grade a team's attempts: `-- attempts/` (each is attempts/<person>/<drill>/)."""
+    install(session, "drills")
+    drillkit(session, "grade", *session.posargs)
+
+
 @nox.session(python=PYTHON)
 def harness(session: nox.Session) -> None:
     """The drill harness's own tests: targets, flaw bookkeeping, messages for bad input."""
@@ -160,10 +176,20 @@ def serve(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check over the whole project."""
+    """ruff check and ruff format --check over the whole project; the reference solutions
+    also pass ruff's security rules and bandit at medium severity and above; the GitHub
+    workflows pass actionlint and zizmor."""
     install(session, "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    solutions = [str(drill.solution.relative_to(ROOT)) for drill in all_drills()]
+    session.run("ruff", "check", "--select", "S", *solutions)
+    session.run("bandit", "--quiet", "--recursive", "--severity-level", "medium", *solutions)
+    workflows = sorted(str(p.relative_to(ROOT)) for p in (ROOT / ".github/workflows").glob("*.yml"))
+    session.run("actionlint", *workflows)
+    # --offline: zizmor's online audits ask GitHub's API, which CI may not reach; the
+    # offline ones cover pinning, permissions, credentials and template injection.
+    session.run("zizmor", "--offline", "--min-severity", "low", *workflows)
 
 
 @nox.session(python=PYTHON, default=False)
@@ -186,16 +212,25 @@ def watch(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def progress(session: nox.Session) -> None:
     """Every drill's progress in your workspace, from what your last runs saved."""
-    install(session, "terminal")
+    install(session, "drills")
     drillkit(session, "progress", *session.posargs)
 
 
 @nox.session(venv_backend="none", default=False)
 def start(session: nox.Session) -> None:
-    """Copy a drill's starter into workspace/: `nox -s start -- drill4 [--force]`."""
+    """Copy a drill's starter into workspace/: `nox -s start -- drill4 [--force]`; a fresh
+    mix of its flaws with `--mix [--seed N]`; elsewhere with `--into FOLDER`."""
     try:
-        name, force = workspace.parse_start_args(list(session.posargs))
-        session.log(workspace.start(name, force=force))
+        request = workspace.parse_start_args(list(session.posargs))
+        session.log(
+            workspace.start(
+                request.name,
+                force=request.force,
+                mix=request.mix,
+                seed=request.seed,
+                into=request.into,
+            )
+        )
     except DrillError as problem:
         session.error(str(problem).rstrip("."))
 

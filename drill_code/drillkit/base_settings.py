@@ -32,7 +32,23 @@ def env_secret(name: str) -> str:
 
 SECRET_KEY = env_secret("DJANGO_SECRET_KEY")
 DEBUG = False
-ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+UNDER_HARNESS = os.environ.get(HARNESS_FLAG) == "1"
+# Deployed, the host names come from the environment; the harness serves the test
+# client and the benchmarks' local servers only.
+ALLOWED_HOSTS = (
+    ["testserver", "localhost", "127.0.0.1"]
+    if UNDER_HARNESS
+    else [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if h]
+)
+
+# HTTPS only, as `manage.py check --deploy` asks. The test client and the benchmarks'
+# local servers speak plain HTTP, so the redirect is off under the harness; the rest
+# changes nothing for them. HSTS preload and subdomains are the site owner's choice, left
+# out (security.W005, security.W021).
+SECURE_SSL_REDIRECT = not UNDER_HARNESS
+SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
 
 DATABASES = django_databases(test_name=os.environ.get("DRILLKIT_TEST_DATABASE", "test_drills"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -47,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # X-Frame-Options: DENY. Drill 6 serves HTML receipts, which must not be framed.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 TEMPLATES = [
     {

@@ -32,10 +32,22 @@ def shown(path: Path) -> str:
 
 
 @dataclass(frozen=True)
+class Location:
+    """Where a reviewer would point at a planted flaw in the starter: a file relative to
+    the starter folder, an inclusive line range, and a text inside that range (a harness
+    test checks it is still there, so a starter edit cannot leave the range stale)."""
+
+    file: str
+    lines: tuple[int, int]
+    contains: str
+
+
+@dataclass(frozen=True)
 class Flaw:
     id: str
     title: str
     why: str
+    locations: tuple[Location, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,8 @@ class Drill:
     folder: Path
     flaws: tuple[Flaw, ...]
     pytest_plugins: tuple[str, ...] = ()  # extra plugins the drill's tests need, e.g. Celery's
+    # Pairs of flaws whose variants cannot be planted together in a mix.
+    incompatible: tuple[tuple[str, str], ...] = ()
 
     @property
     def tests(self) -> Path:
@@ -89,7 +103,19 @@ def _read_drill(folder: Path) -> Drill:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         number = int(data["number"])
         flaws = tuple(
-            Flaw(id=str(f["id"]), title=str(f["title"]), why=str(f["why"]).strip())
+            Flaw(
+                id=str(f["id"]),
+                title=str(f["title"]),
+                why=str(f["why"]).strip(),
+                locations=tuple(
+                    Location(
+                        file=str(spot["file"]),
+                        lines=(int(spot["lines"][0]), int(spot["lines"][1])),
+                        contains=str(spot["contains"]),
+                    )
+                    for spot in f.get("locations", ())
+                ),
+            )
             for f in data["flaws"]
         )
         drill = Drill(
@@ -103,6 +129,9 @@ def _read_drill(folder: Path) -> Drill:
             folder=folder,
             flaws=flaws,
             pytest_plugins=tuple(data.get("pytest_plugins", ())),
+            incompatible=tuple(
+                (str(first), str(second)) for first, second in data.get("incompatible", ())
+            ),
         )
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
         raise DrillError(
@@ -113,6 +142,9 @@ def _read_drill(folder: Path) -> Drill:
     ids = [f.id for f in flaws]
     if len(set(ids)) != len(ids):
         raise DrillError(f"{shown(path)} lists a flaw id twice: {ids}.")
+    strangers = {f for pair in drill.incompatible for f in pair} - set(ids)
+    if strangers:
+        raise DrillError(f"{shown(path)}: `incompatible` names unknown flaws {sorted(strangers)}.")
     wrong = [flaw_id for flaw_id in ids if not flaw_id.startswith(f"D{number}-F")]
     if wrong:
         raise DrillError(

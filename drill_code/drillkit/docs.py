@@ -56,6 +56,7 @@ def code_block(path: Path, region: str | None = None, title: str | None = None) 
         ".toml": "toml",
         ".md": "markdown",
         ".diff": "diff",
+        ".patch": "diff",
         ".sql": "sql",
         ".html": "html+django",
     }.get(path.suffix, "text")
@@ -261,6 +262,32 @@ def define_env(env) -> None:
         return "\n".join(rows)
 
     @env.macro
+    def wrong_fixes(name: str) -> str:
+        """The drill's bank of fixes that look right but aren't, each with why it is wrong,
+        the test that rejects it and its diff, straight from variants/wrong-fixes/."""
+        from drillkit.variants import KINDS, bank
+
+        drill = get_drill(name)
+        entries = []
+        for variant in bank(drill, "wrong-fix"):
+            body = "\n\n".join(
+                [
+                    f"**Why it is wrong:** {variant.why_wrong}",
+                    f"**Kind of mistake:** {KINDS[variant.header['Kind']]}.",
+                    f"**Caught by:** `{variant.caught_by}`",
+                    code_block(variant.path, title=shown(variant.path)),
+                ]
+            )
+            entries.append(f'??? example "{variant.flaw}: {variant.summary}"\n\n{indent(body)}')
+        intro = (
+            f"{len(entries)} plausible fixes that leave a flaw open. CI applies each one to "
+            "the reference solution and proves the drill's tests reject it, naming the flaw."
+        )
+        return '??? danger "Fixes that look right but aren\'t"\n\n' + indent(
+            "\n\n".join([intro, *entries])
+        )
+
+    @env.macro
     def scorecard_table(name: str) -> str:
         """The self-audit template as a rubric table."""
         card = _scorecard(name)
@@ -350,25 +377,73 @@ def define_env(env) -> None:
             )
         return "\n".join([*rows, "", f"*Notes:* {card.notes}"])
 
-    @env.macro
-    def scorecard_report(folder: str) -> str:
-        """`nox -s scorecard -- report` for a folder: the table and the chart, inline."""
-        from drillkit import scorecards
+    def _cards(folder: str):
+        from drillkit import scorecards, team
 
-        files = scorecards.filled_scorecards(PROJECT_ROOT / folder)
-        table = scorecards.report_table(scorecards.report_rows(files))
-        digest = hashlib.sha256(Path(scorecards.__file__).read_bytes())
-        for path in files:
-            digest.update(path.read_bytes())
-        chart_file = CACHE / f"report-{digest.hexdigest()[:16]}.svg"
+        root = PROJECT_ROOT / folder
+        return team.load_cards(root, scorecards.filled_scorecards(root))
+
+    def _chart(kind: str, cards, alt: str) -> str:
+        """A team or person chart, drawn once per set of scorecards and inlined as a data
+        URI: no generated file in docs/, and Markdown never touches the SVG's markup."""
+        from drillkit import team
+
+        digest = hashlib.sha256(Path(team.__file__).read_bytes() + kind.encode())
+        for card in cards:
+            digest.update(card.path.read_bytes())
+        chart_file = CACHE / f"{kind}-{digest.hexdigest()[:16]}.svg"
         if not chart_file.exists():  # matplotlib is slow to start; reuse an unchanged chart
-            scorecards.report_chart(files, chart_file)
-        chart = chart_file.read_bytes()
-        # A data URI keeps the chart inside the page: no generated file in docs/, and
-        # Markdown never touches the SVG's markup.
-        source = "data:image/svg+xml;base64," + base64.b64encode(chart).decode()
-        alt = "Line chart of self-audit scores over time for each checklist item"
-        return f'{table}\n\n<figure><img src="{source}" alt="{alt}"></figure>'
+            draw = team.team_chart if kind == "team" else team.person_chart
+            draw(cards, chart_file)
+        source = "data:image/svg+xml;base64," + base64.b64encode(chart_file.read_bytes()).decode()
+        return f'<figure><img src="{source}" alt="{alt}"></figure>'
+
+    @env.macro
+    def team_report(folder: str, on: str) -> str:
+        """`nox -s scorecard -- report --dir FOLDER` for a team, as it read on the day `on`
+        (the worked example's meeting), so the page does not change as the calendar does."""
+        import datetime as dt
+
+        from drillkit import team
+
+        cards = _cards(folder)
+        day = dt.date.fromisoformat(on)
+        notes = team.team_notes(cards, day, team.DEFAULT_CADENCE_DAYS)
+        alt = "Stacked bars: how many people sit at each score for every checklist item"
+        return "\n\n".join([team.team_table(cards), *notes, _chart("team", cards, alt)])
+
+    @env.macro
+    def person_report(folder: str, person: str) -> str:
+        """`nox -s scorecard -- report --person NAME`: scores with the evidence beside."""
+        from drillkit import team
+
+        cards = team.only(_cards(folder), person)
+        alt = f"Line chart of {person}'s self-audit scores over time per checklist item"
+        return "\n\n".join(
+            [
+                team.person_table(cards),
+                _chart("person", cards, alt),
+                f"{person}'s attempts, drill by drill, each redo beside the first:",
+                team.attempts_table(cards),
+            ]
+        )
+
+    @env.macro
+    def team_agenda(folder: str, on: str, since: str = "30d") -> str:
+        """`nox -s scorecard -- agenda` as it read on the day `on`, its headings one level
+        down so they stay inside the page's section."""
+        import datetime as dt
+
+        from drillkit import team
+
+        text = team.agenda(
+            _cards(folder),
+            dt.date.fromisoformat(on),
+            team.parse_days(since),
+            team.DEFAULT_CADENCE_DAYS,
+        )
+        body = re.sub(r"^(#+) ", r"\1## ", text, flags=re.M)
+        return body.split("\n", 2)[2]  # the page gives the title
 
     @env.macro
     def drills_table() -> str:

@@ -59,7 +59,8 @@ def save(
         "date": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
         "fixed": sum(state == "fixed" for state in flaws.values()),
         "open": sum(state in ("open", "error") for state in flaws.values()),
-        "total": len(drill.flaws),
+        # A mix plants only some of the drill's flaws; the others are not its to fix.
+        "total": sum(state != "not planted" for state in flaws.values()) or len(drill.flaws),
         "flaws": flaws,
         # Whether this run hid the flaws' names (blind mode); the blind run sets it.
         "blind": blind,
@@ -121,7 +122,7 @@ def board(workspace: Path = WORKSPACE, scorecards: Path | None = None) -> list[R
             rows.append(Row(drill, state, 0, len(drill.flaws), "", target, card, None))
             continue
         fixed = int(result.get("fixed", 0))
-        total = len(drill.flaws)
+        total = int(result.get("total", len(drill.flaws)))
         state = "done" if fixed == total and not result.get("open") else "in progress"
         rows.append(
             Row(
@@ -140,7 +141,11 @@ def board(workspace: Path = WORKSPACE, scorecards: Path | None = None) -> list[R
 
 def _latest_scorecards(folder: Path) -> dict[str, str]:
     latest: dict[str, str] = {}
-    for path in folder.glob("*.yml") if folder.is_dir() else []:
+    # The learner's cards sit in scorecards/<person>/ (older ones at the top); the
+    # handbook's worked example is not theirs.
+    for path in folder.rglob("*.yml") if folder.is_dir() else []:
+        if "example" in path.relative_to(folder).parts:
+            continue
         match = SCORECARD_NAME.match(path.name)
         if match and match[1] > latest.get(match[2], ""):
             latest[match[2]] = match[1]

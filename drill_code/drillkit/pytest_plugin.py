@@ -34,13 +34,31 @@ def flaw_ids(item: pytest.Item) -> list[str]:
 
 class DrillPlugin:
     def __init__(
-        self, target: Target, *, expect_flaws: bool = False, flaw_report: Path | None = None
+        self,
+        target: Target,
+        *,
+        expect_flaws: bool = False,
+        flaw_report: Path | None = None,
+        only_flaws: frozenset[str] = frozenset(),
+        learner_tests: bool = False,
+        blind: bool = False,
+        planted: frozenset[str] | None = None,
     ) -> None:
         self.target = target
         self.flaw_report = flaw_report  # where to write the outcome as JSON, for scorecards
+        # Run only the tests of these flaws (a wrong fix needs only its own flaw's tests).
+        self.only_flaws = only_flaws
+        # The tests are the learner's own (graded against variants), not the drill's: they
+        # carry no flaw markers, so there is no bookkeeping to check.
+        self.learner_tests = learner_tests
+        # A blind run names no flaw: drillkit.learner prints counts after the run instead.
+        self.blind = blind
+        # A mix plants only some flaws; the others are neither open nor fixed in it.
+        self.planted = planted
         self.passed: set[str] = set()  # node ids whose test passed
         self.failed: set[str] = set()  # node ids that failed or errored in any phase
         self.errored: set[str] = set()  # flaw ids with a test that could not run
+        self.failed_flaws: dict[str, list[str]] = {}  # failed node id -> its flaw ids
         self.drill = target.drill
         self.expect_flaws = expect_flaws
         # flaw id -> for each of its tests that ran, whether that test saw the flaw
@@ -89,9 +107,22 @@ class DrillPlugin:
         )
 
     @pytest.hookimpl(tryfirst=True)  # before -k/-m deselect, so the check sees every test
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        listed = {flaw.id for flaw in self.drill.flaws}
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
         self.collected_count = len(items)
+        if self.learner_tests:
+            return
+        self._check_flaw_markers(items)
+        if self.only_flaws:
+            kept = [item for item in items if self.only_flaws & set(flaw_ids(item))]
+            dropped = [item for item in items if item not in kept]
+            if dropped:
+                config.hook.pytest_deselected(items=dropped)
+                items[:] = kept
+
+    def _check_flaw_markers(self, items: list[pytest.Item]) -> None:
+        listed = {flaw.id for flaw in self.drill.flaws}
         for item in items:
             for flaw_id in flaw_ids(item):
                 if flaw_id not in listed:
@@ -122,10 +153,11 @@ class DrillPlugin:
         report: pytest.TestReport = yield
         if report.failed:
             self.failed.add(item.nodeid)
+            self.failed_flaws[item.nodeid] = flaw_ids(item)
         elif report.when == "call" and report.passed:
             self.passed.add(item.nodeid)
         ids = flaw_ids(item)
-        if not ids:
+        if not ids or self.learner_tests:
             return report
         flaws = [self.drill.flaw(flaw_id) for flaw_id in ids]
         if report.when != "call":
@@ -152,6 +184,8 @@ class DrillPlugin:
         return report
 
     def _explain(self, report: pytest.TestReport, flaws: list[Flaw], state: str) -> None:
+        if self.blind:
+            return
         for flaw in flaws:
             report.sections.append(
                 (
@@ -170,11 +204,14 @@ class DrillPlugin:
     # -- summary ---------------------------------------------------------------------
 
     def flaw_states(self) -> dict[str, str]:
-        """Each listed flaw as "fixed", "open", "error" or "not run", in drill.toml order."""
+        """Each listed flaw as "fixed", "open", "error", "not run" or, in a mix that did
+        not plant it, "not planted", in drill.toml order."""
         states = {}
         for flaw in self.drill.flaws:
             seen = self.seen.get(flaw.id)
-            if flaw.id in self.errored:
+            if self.planted is not None and flaw.id not in self.planted:
+                states[flaw.id] = "not planted"
+            elif flaw.id in self.errored:
                 states[flaw.id] = "error"
             elif not seen:
                 states[flaw.id] = "not run"
@@ -188,12 +225,19 @@ class DrillPlugin:
                 "passed": len(self.passed - self.failed),
                 "failed": len(self.failed),
                 "flaws": self.flaw_states(),
+                # Which tests failed, with the flaws each one is marked with: the variant
+                # checks use it to prove that only the planted flaw's tests failed.
+                "failed_tests": {
+                    node_id: self.failed_flaws.get(node_id, []) for node_id in sorted(self.failed)
+                },
             }
             self.flaw_report.write_text(json.dumps(outcome, indent=2))
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.blind:
+            return
         states = self.flaw_states()
-        ran = [flaw for flaw in self.drill.flaws if states[flaw.id] != "not run"]
+        ran = [f for f in self.drill.flaws if states[f.id] not in ("not run", "not planted")]
         if not ran:
             return
         write = terminalreporter.write_line

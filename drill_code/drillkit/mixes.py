@@ -1,0 +1,159 @@
+"""A fresh mix of flaws for every attempt, so a drill done again a month later measures
+skill rather than recall.
+
+A mix is the reference solution with a random subset of the drill's single-flaw
+variants applied. Where the bank holds several placements of one flaw (`D4-F3.patch`,
+`D4-F3.nested-create.patch`), the mix also draws which one. The copy records only the
+seed, in `.drillkit/attempt.json`; the subset is recomputed from it, so nothing in the
+copy names its flaws, and `--seed N` gives a whole team the same mix.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from drillkit.catalog import Drill, Location
+from drillkit.errors import DrillError
+from drillkit.variants import Variant, bank, materialize
+
+# How much of a drill a mix plants: between a third and two thirds of its flaws, at
+# least two, so a mix is neither trivial nor the whole starter again.
+SMALLEST_MIX = 2
+
+
+@dataclass(frozen=True)
+class Mix:
+    drill: Drill
+    seed: int
+    variants: tuple[Variant, ...]  # one placement per planted flaw, in flaw order
+
+    @property
+    def planted(self) -> frozenset[str]:
+        return frozenset(v.flaw for v in self.variants)
+
+
+def incompatible_pairs(drill: Drill) -> set[frozenset[str]]:
+    """Pairs of flaws drill.toml declares cannot be planted together."""
+    return {frozenset(pair) for pair in drill.incompatible}
+
+
+def draw(drill: Drill, seed: int) -> Mix:
+    """The mix a seed stands for: the same seed gives the same mix on every machine."""
+    placements: dict[str, list[Variant]] = {}
+    for variant in bank(drill, "flaw"):
+        placements.setdefault(variant.flaw, []).append(variant)
+    flaws = [flaw.id for flaw in drill.flaws if flaw.id in placements]
+    if len(flaws) < SMALLEST_MIX:
+        raise DrillError(f"{drill.name} has too few single-flaw variants to mix.")
+    rng = random.Random(f"{drill.name}:{seed}")
+    low = max(SMALLEST_MIX, len(flaws) // 3)
+    size = rng.randint(low, max(low, 2 * len(flaws) // 3))
+    banned = incompatible_pairs(drill)
+    chosen: list[str] = []
+    for flaw_id in rng.sample(flaws, len(flaws)):
+        if len(chosen) == size:
+            break
+        if all(frozenset((flaw_id, other)) not in banned for other in chosen):
+            chosen.append(flaw_id)
+    order = {flaw_id: index for index, flaw_id in enumerate(flaws)}
+    picked = tuple(rng.choice(placements[f]) for f in sorted(chosen, key=order.__getitem__))
+    return Mix(drill, seed, picked)
+
+
+def new_seed() -> int:
+    return random.SystemRandom().randrange(1, 1_000_000)
+
+
+def make_copy(mix: Mix, destination: Path) -> Path:
+    return materialize(mix.drill, mix.variants, destination)
+
+
+def locations(mix: Mix) -> dict[str, tuple[Location, ...]]:
+    """Where each planted flaw sits in the mixed copy: the lines its patch changed,
+    measured against the copy with every other planted flaw already applied."""
+    spots: dict[str, tuple[Location, ...]] = {}
+    with tempfile.TemporaryDirectory(prefix="drillkit-mix-") as scratch:
+        full = make_copy(mix, Path(scratch) / "mix")
+        for variant in mix.variants:
+            others = [v for v in mix.variants if v is not variant]
+            without = materialize(mix.drill, others, Path(scratch) / f"without-{variant.name}")
+            spots[variant.flaw] = tuple(_changed_lines(without, full))
+            shutil.rmtree(without)
+    return spots
+
+
+def _changed_lines(before: Path, after: Path):
+    """A Location per changed block of lines in `after`, compared with `before`."""
+    import difflib
+
+    for path in sorted(after.rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts:
+            continue
+        relative = path.relative_to(after)
+        old = before / relative
+        new_lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        old_lines = (
+            old.read_text(encoding="utf-8", errors="replace").splitlines() if old.exists() else []
+        )
+        if new_lines == old_lines:
+            continue
+        matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+        for tag, _, _, first, last in matcher.get_opcodes():
+            if tag == "equal":
+                continue
+            # A deleted line has no place in `after`: point at the line where it was.
+            start = min(first + 1, max(len(new_lines), 1))
+            end = min(max(start, last), max(len(new_lines), 1))
+            if path.suffix == ".py":
+                start, end = _enclosing_definition(new_lines, start, end)
+            text = new_lines[start - 1].strip() if new_lines else ""
+            yield Location(relative.as_posix(), (start, end), text[:40])
+
+
+def _enclosing_definition(lines: list[str], start: int, end: int) -> tuple[int, int]:
+    """Widen a change to the innermost function or class around it, as a reviewer points
+    at `get_queryset`, not at one line of it (the starter's locations are drawn the same
+    way); a module-level change, such as a setting, gets the lines around it."""
+    import ast
+
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return max(1, start - 2), min(len(lines), end + 2)
+    best = None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            encloses = first <= start and node.end_lineno >= end
+            if encloses and (best is None or node.end_lineno - first < best[1] - best[0]):
+                best = (first, node.end_lineno)
+    return best or (max(1, start - 2), min(len(lines), end + 2))
+
+
+def mix_of(target) -> Mix | None:
+    """The mix a learner's copy was made from, recomputed from the seed its attempt
+    record holds; None for a copy of the starter."""
+    from drillkit import attempt
+
+    seed = attempt.load(target.path).get("mix", {}).get("seed")
+    return None if seed is None else draw(target.drill, int(seed))
+
+
+def planted_flaws(target) -> list:
+    """The flaws planted in a target, with their locations in it: every flaw, where the
+    starter has it, for a copy of the starter; the mix's flaws, where the mix put them."""
+    import dataclasses
+
+    mix = mix_of(target)
+    if mix is None:
+        return list(target.drill.flaws)
+    spots = locations(mix)
+    return [
+        dataclasses.replace(flaw, locations=spots[flaw.id])
+        for flaw in target.drill.flaws
+        if flaw.id in mix.planted
+    ]

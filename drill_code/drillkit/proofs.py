@@ -1,0 +1,183 @@
+"""What CI proves about every drill, so that a green run means a fixed copy.
+
+* the starter: every planted flaw's tests fail with an assertion, every other test passes;
+* each single-flaw variant (solution + one flaw): that flaw is open, every other flaw is
+  fixed, and no test fails but that flaw's own, so no flaw hides behind another;
+* each wrong fix: its flaw is reported open, by the test its header names.
+
+`python -m drillkit prove [DRILL ...] [--only starter,flaws,wrong-fixes]` runs them all
+in parallel processes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from drillkit.backends import database_url, is_postgres
+from drillkit.catalog import Drill
+from drillkit.variants import Run, Variant, bank, in_parallel, run_on_variants, run_tests
+
+PARTS = ("starter", "flaws", "wrong-fixes")
+# Every pair of single-flaw variants, for mixes: slower (n(n-1)/2 runs a drill), so CI
+# runs it as its own step rather than in every `nox`.
+PAIRS = "pairs"
+
+
+@dataclass
+class Proof:
+    drill: Drill
+    part: str  # one of PARTS
+    name: str
+    ok: bool
+    problem: str = ""  # what went wrong, for the log
+    run: Run | None = None
+    not_run: bool = False  # the flaw's tests need PostgreSQL and this run is on SQLite
+
+
+def _postgres_skips_allowed() -> bool:
+    """Only on SQLite, and under CI only in the pass .ci/run marks as the SQLite pass."""
+    if is_postgres(database_url()):
+        return False
+    return os.environ.get("CI") != "true" or os.environ.get("DRILLKIT_SQLITE_PASS") == "1"
+
+
+def prove_starter(drill: Drill) -> Proof:
+    run = run_tests(drill, "starter", label=f"{drill.name} starter", expect_flaws=True)
+    problem = "" if run.code == 0 else "the starter check failed (see its output)"
+    return Proof(drill, "starter", "starter", run.code == 0, problem, run)
+
+
+def prove_flaw_variant(variant: Variant) -> Proof:
+    return _prove_planted("flaws", [variant])
+
+
+def prove_pair(first: Variant, second: Variant) -> Proof:
+    return _prove_planted(PAIRS, [first, second])
+
+
+def _prove_planted(part: str, variants: list[Variant]) -> Proof:
+    """On the solution with `variants` applied, exactly their flaws are open, every other
+    flaw is fixed, and no test fails but those of the planted flaws."""
+    drill = variants[0].drill
+    run = run_on_variants(drill, variants)
+    name = " + ".join(v.name for v in variants)
+    proof = Proof(drill, part, name, ok=False, run=run)
+    planted = {v.flaw for v in variants}
+    states = {flaw_id: run.flaws.get(flaw_id) for flaw_id in planted}
+    if set(states.values()) == {"not run"} and _postgres_skips_allowed():
+        proof.ok, proof.not_run = True, True
+        return proof
+    others = {fid: s for fid, s in run.flaws.items() if fid not in planted and s != "fixed"}
+    # A skipped PostgreSQL-only flaw is "not run" on SQLite: neither fixed nor a problem.
+    if _postgres_skips_allowed():
+        others = {fid: s for fid, s in others.items() if s != "not run"}
+        states = {fid: s for fid, s in states.items() if s != "not run"}
+    strangers = [node for node, ids in run.failed_tests.items() if not planted & set(ids)]
+    hidden = {fid: s for fid, s in states.items() if s != "open"}
+    if not run.flaws:
+        proof.problem = f"the tests did not run (exit code {run.code})"
+    elif hidden:
+        proof.problem = "planted but not caught: " + ", ".join(
+            f"{fid} reported {s!r}" for fid, s in hidden.items()
+        )
+    elif others:
+        proof.problem = "other flaws are not fixed: " + ", ".join(
+            f"{fid} {s}" for fid, s in others.items()
+        )
+    elif strangers:
+        proof.problem = "tests not marked with a planted flaw failed: " + ", ".join(strangers)
+    else:
+        proof.ok = True
+    return proof
+
+
+def prove_wrong_fix(variant: Variant) -> Proof:
+    # Only the flaw's own tests run: what is proven is that they reject this fix.
+    run = run_on_variants(variant.drill, [variant], only_flaws=[variant.flaw])
+    proof = Proof(variant.drill, "wrong-fixes", variant.name, ok=False, run=run)
+    state = run.flaws.get(variant.flaw)
+    if state == "not run" and _postgres_skips_allowed():
+        proof.ok, proof.not_run = True, True
+        return proof
+    catching = [node for node in run.failed_tests if variant.caught_by in node]
+    if not run.flaws:
+        proof.problem = f"the tests did not run (exit code {run.code})"
+    elif state != "open":
+        proof.problem = f"the tests pass: {variant.flaw} is reported {state!r}, so it slips by"
+    elif not catching:
+        failed = ", ".join(run.failed_tests) or "none"
+        proof.problem = f"no failing test matches 'Caught by: {variant.caught_by}' ({failed})"
+    else:
+        proof.ok = True
+    return proof
+
+
+def prove(drills: list[Drill], parts: tuple[str, ...] = PARTS) -> list[Proof]:
+    jobs = []
+    for drill in drills:
+        if "starter" in parts:
+            jobs.append((f"{drill.name} starter", lambda d=drill: prove_starter(d)))
+        if "flaws" in parts:
+            for variant in bank(drill, "flaw"):
+                jobs.append((variant.name, lambda v=variant: prove_flaw_variant(v)))
+        if "wrong-fixes" in parts:
+            for variant in bank(drill, "wrong-fix"):
+                jobs.append((variant.name, lambda v=variant: prove_wrong_fix(v)))
+        if PAIRS in parts:
+            for first, second in composable_pairs(drill):
+                label = f"{first.name} + {second.name}"
+                jobs.append((label, lambda a=first, b=second: prove_pair(a, b)))
+    return in_parallel(jobs, title="Proving " + ", ".join(parts))
+
+
+def composable_pairs(drill: Drill) -> list[tuple[Variant, Variant]]:
+    """Every two single-flaw variants of different flaws that a mix may draw together."""
+    from itertools import combinations
+
+    from drillkit.mixes import incompatible_pairs
+
+    banned = incompatible_pairs(drill)
+    return [
+        (a, b)
+        for a, b in combinations(bank(drill, "flaw"), 2)
+        if a.flaw != b.flaw and frozenset((a.flaw, b.flaw)) not in banned
+    ]
+
+
+def summary(drills: list[Drill], proofs: list[Proof], parts: tuple[str, ...]) -> list[str]:
+    """One line per drill and part, then every failed proof with its evidence."""
+    lines = []
+    for drill in drills:
+        mine = [p for p in proofs if p.drill is drill]
+        cells = []
+        for part in parts:
+            done = [p for p in mine if p.part == part]
+            if part != "starter" and not done:
+                cells.append(f"{part}: none in the bank")
+                continue
+            ok = sum(p.ok and not p.not_run for p in done)
+            skipped = sum(p.not_run for p in done)
+            cell = f"{part}: {ok} of {len(done)} proven"
+            if skipped:
+                cell += f" ({skipped} need PostgreSQL, proven in the PostgreSQL pass)"
+            cells.append(cell)
+        flaws_without = [
+            f.id for f in drill.flaws if f.id not in {v.flaw for v in bank(drill, "flaw")}
+        ]
+        if "flaws" in parts and flaws_without:
+            cells.append(f"NO single-flaw variant for {', '.join(flaws_without)}")
+        lines.append(f"{drill.name}: " + "; ".join(cells))
+    for proof in proofs:
+        if not proof.ok:
+            lines += ["", f"FAILED {proof.drill.name} {proof.part} {proof.name}: {proof.problem}"]
+            if proof.run is not None:
+                lines.append(proof.run.tail())
+    return lines
+
+
+def all_proven(drills: list[Drill], proofs: list[Proof], parts: tuple[str, ...]) -> bool:
+    missing_variants = "flaws" in parts and any(
+        f.id not in {v.flaw for v in bank(d, "flaw")} for d in drills for f in d.flaws
+    )
+    return all(p.ok for p in proofs) and not missing_variants

@@ -1,0 +1,215 @@
+"""The learner's own skill: the findings matcher, blind runs and the grader."""
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from drillkit.catalog import PROJECT_ROOT, Drill, Flaw, Location, get_drill
+from drillkit.errors import DrillError
+from drillkit.learner import findings_report, grade_tests, score_findings
+from drillkit.targets import Target, resolve_target
+from drillkit.variants import bank
+
+DOORS = Flaw(
+    "D0-F1",
+    "Doors left open",
+    "Anyone walks in.",
+    (Location("house/views.py", (10, 20), "def door"),),
+)
+WINDOWS = Flaw(
+    "D0-F2",
+    "Windows left open",
+    "Anyone climbs in.",
+    (Location("config/settings.py", (5, 5), "WINDOWS"),),
+)
+
+
+@pytest.fixture
+def target(tmp_path):
+    drill = Drill(
+        name="drill0",
+        number=0,
+        title="Synthetic",
+        summary="",
+        checklist=(),
+        time_box="",
+        app="house",
+        folder=tmp_path,
+        flaws=(DOORS, WINDOWS),
+    )
+    return Target(drill, tmp_path / "copy", "workspace/drill0")
+
+
+def score(target, text):
+    findings = target.drill.folder / "FINDINGS.md"
+    findings.write_text(text, encoding="utf-8")
+    return score_findings(target, findings)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "house/views.py:10 - the door has no lock",
+        "house/views.py:20 — the door has no lock",
+        "- `house/views.py:15` \u2013 the door has no lock",
+        "./house/views.py:8-12: the door has no lock",
+        "workspace/drill0/house/views.py:12 - the door has no lock",
+    ],
+)
+def test_a_finding_inside_the_flaws_range_locates_it(target, line):
+    result = score(target, f"# My audit\n\n{line}\n")
+    assert set(result.found) == {"D0-F1"}
+    assert [flaw.id for flaw in result.missed] == ["D0-F2"]
+    assert not result.unmatched
+    assert not result.malformed
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "house/views.py:9 - one line before the range",
+        "house/views.py:21 - one line after the range",
+        "house/models.py:15 - the right lines in the wrong file",
+        "views.py:15 - a file name that is only the end of the right one",
+    ],
+)
+def test_a_finding_outside_the_range_or_file_matches_nothing(target, line):
+    result = score(target, line + "\n")
+    assert not result.found
+    assert [f.text for f in result.unmatched] == [line.split(" - ", 1)[1]]
+
+
+def test_a_malformed_line_gets_a_clear_message_and_the_rest_is_scored(target):
+    result = score(target, "the door looks wrong somewhere\nconfig/settings.py:5 - windows\n")
+    assert set(result.found) == {"D0-F2"}
+    report = findings_report(result, blind=False)
+    assert "Line 1 is not a finding, so it was not scored" in report
+    assert "`path:line - what is wrong`" in report
+    assert "you located 1 of 2 planted flaws" in report
+
+
+def test_a_blind_findings_report_names_no_flaw(target):
+    report = findings_report(score(target, "house/views.py:10 - lock\n"), blind=True)
+    assert "you located 1 of 2" in report
+    for secret in ("Doors", "Windows", "D0-F"):
+        assert secret not in report
+
+
+def test_a_missing_or_binary_findings_file_is_explained(target):
+    with pytest.raises(DrillError, match="There is no findings file"):
+        score_findings(target, target.drill.folder / "nothing.md")
+    binary = target.drill.folder / "FINDINGS.md"
+    binary.write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(DrillError, match="is not UTF-8 text"):
+        score_findings(target, binary)
+
+
+def test_every_flaw_location_still_points_at_its_text():
+    """A starter edit that moves code must move the location with it."""
+    from drillkit.catalog import all_drills
+
+    stale = []
+    for drill in all_drills():
+        for flaw in drill.flaws:
+            for spot in flaw.locations:
+                path = drill.starter / spot.file
+                lines = path.read_text().splitlines() if path.is_file() else []
+                first, last = spot.lines
+                if spot.contains not in "\n".join(lines[first - 1 : last]):
+                    stale.append(f"{flaw.id} {spot.file}:{first}-{last} ({spot.contains!r})")
+    assert not stale, "locations that no longer hold their text: " + "; ".join(stale)
+
+
+def test_every_flaw_has_a_location():
+    from drillkit.catalog import all_drills
+
+    missing = [f.id for d in all_drills() for f in d.flaws if not f.locations]
+    assert not missing, f"flaws with no location in drill.toml: {missing}"
+
+
+# -- blind runs and grading, on a real drill ------------------------------------------
+
+DRILL = get_drill("drill4")
+
+
+def drillkit(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "drillkit", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+
+
+def test_a_blind_run_on_the_starter_names_no_flaw_and_no_test(tmp_path):
+    copy = tmp_path / "drill4"
+    shutil.copytree(DRILL.starter, copy)
+    result = drillkit("test", "drill4", "--target", str(copy), "--blind", "--hint", "files")
+    # The copy's own path (a pytest temporary folder) is named after this test: drop it.
+    output = (result.stdout + result.stderr).replace(str(copy), "COPY")
+    assert result.returncode == 1
+    assert f"{len(DRILL.flaws)} of {len(DRILL.flaws)} planted flaws are still open" in output
+    assert "The open flaws are in: " in output
+    for flaw in DRILL.flaws:
+        assert flaw.id not in output
+        assert flaw.title not in output
+    assert "test_" not in output  # no test name, which would describe its flaw
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The drill's own tests copied in as a learner's tests, and an empty test folder."""
+    folder = tmp_path_factory.mktemp("graded")
+    strong, empty, wrong = folder / "strong", folder / "empty", folder / "wrong"
+    for copy in (strong, empty, wrong):
+        shutil.copytree(DRILL.starter, copy)
+    shutil.copytree(DRILL.tests, strong / "my_tests")
+    (empty / "my_tests").mkdir()
+    (wrong / "my_tests").mkdir()
+    (wrong / "my_tests" / "test_mine.py").write_text(WRONG_TEST)
+    return {name: grade_tests(resolve_target(DRILL, str(folder / name))) for name in GRADED}
+
+
+GRADED = ("strong", "empty", "wrong")
+# A test that expects the flaw: it fails on the reference solution, and it must not be
+# credited with catching anything, although it fails on most variants.
+WRONG_TEST = """
+def test_statistics_are_public(api_client, db):
+    assert api_client.get("/api/stats/").status_code == 200
+"""
+
+
+def test_the_solutions_own_tests_catch_every_flaw_and_every_wrong_fix(graded):
+    grade = graded["strong"]
+    assert grade.tests_run > 0
+    assert not grade.wrong_tests
+    assert set(grade.flaws) == {v.flaw for v in bank(DRILL, "flaw")} == {f.id for f in DRILL.flaws}
+    assert all(grade.flaws.values()), [f for f, caught in grade.flaws.items() if not caught]
+    assert len(grade.wrong_fixes) == len(bank(DRILL, "wrong-fix")) > 0
+    assert all(grade.wrong_fixes.values()), [n for n, c in grade.wrong_fixes.items() if not c]
+
+
+def test_an_empty_test_folder_catches_nothing(graded):
+    grade = graded["empty"]
+    assert grade.tests_run == 0
+    assert not any(grade.flaws.values())
+    assert not any(grade.wrong_fixes.values())
+
+
+def test_grading_without_a_test_folder_says_where_tests_go(tmp_path):
+    copy = tmp_path / "drill4"
+    shutil.copytree(DRILL.starter, copy)
+    with pytest.raises(DrillError, match="There is no my_tests/ folder"):
+        grade_tests(resolve_target(DRILL, str(copy)))
+
+
+def test_a_test_that_fails_on_the_solution_is_reported_wrong_and_catches_nothing(graded):
+    grade = graded["wrong"]
+    assert [node.rsplit("::", 1)[-1] for node in grade.wrong_tests] == [
+        "test_statistics_are_public"
+    ]
+    assert not grade.all_right
+    assert not any(grade.flaws.values())
+    assert not any(grade.wrong_fixes.values())

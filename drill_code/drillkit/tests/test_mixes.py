@@ -1,0 +1,79 @@
+"""Mixes: a fresh, reproducible subset of a drill's flaws for every attempt."""
+
+import filecmp
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from drillkit import mixes
+from drillkit.catalog import PROJECT_ROOT, all_drills, get_drill
+from drillkit.workspace import start
+
+DRILL = get_drill("drill4")
+
+
+def tree(folder):
+    """Every file of a copy, relative path -> bytes."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def test_the_same_seed_gives_identical_copies_and_another_seed_another_subset(tmp_path):
+    start("drill4", workspace=tmp_path / "a", mix=True, seed=7)
+    start("drill4", workspace=tmp_path / "b", mix=True, seed=7)
+    assert tree(tmp_path / "a" / "drill4") == tree(tmp_path / "b" / "drill4")
+    subsets = {mixes.draw(DRILL, seed).planted for seed in range(1, 30)}
+    assert len(subsets) > 1
+
+
+def test_the_copy_records_only_its_seed(tmp_path):
+    start("drill4", workspace=tmp_path, mix=True, seed=7)
+    copy = tmp_path / "drill4"
+    record = json.loads((copy / ".drillkit" / "attempt.json").read_text())
+    assert record == {"mix": {"seed": 7}}
+    text = "\n".join(p.read_text(errors="replace") for p in copy.rglob("*.py"))
+    for flaw in DRILL.flaws:
+        assert flaw.id not in text
+
+
+@pytest.mark.parametrize("drill", all_drills(), ids=lambda d: d.name)
+def test_a_mix_never_draws_a_declared_incompatible_pair(drill):
+    banned = mixes.incompatible_pairs(drill)
+    for seed in range(1, 40):
+        planted = mixes.draw(drill, seed).planted
+        assert not any(pair <= planted for pair in banned)
+        assert len(planted) >= mixes.SMALLEST_MIX
+
+
+def run_blind(copy):
+    report = copy.parent / "report.json"
+    command = ["test", "drill4", "--target", str(copy), "--blind", "--flaw-report", str(report)]
+    subprocess.run(
+        [sys.executable, "-m", "drillkit", *command],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+    return json.loads(report.read_text())["flaws"]
+
+
+def test_a_mix_reports_exactly_its_planted_flaws_and_the_solution_fixes_them(tmp_path):
+    start("drill4", workspace=tmp_path, mix=True, seed=7)
+    copy = tmp_path / "drill4"
+    planted = mixes.draw(DRILL, 7).planted
+    states = run_blind(copy)
+    assert {f for f, s in states.items() if s == "open"} == planted
+    assert {f for f, s in states.items() if s == "not planted"} == {
+        f.id for f in DRILL.flaws
+    } - planted
+    # The learner's fix: the solution's files copied over the mix.
+    shutil.copytree(DRILL.solution, copy, dirs_exist_ok=True)
+    assert not filecmp.dircmp(DRILL.solution, copy).diff_files
+    states = run_blind(copy)
+    assert {f for f, s in states.items() if s == "fixed"} == planted
