@@ -217,3 +217,12 @@ def test_the_loop_benchmark_refuses_an_unknown_loop_before_any_work():
 
     with pytest.raises(DrillError, match="no drill called 'drill99'"):
         loopbench.main(["drill99"])
+
+
+def test_a_blind_watch_shows_the_blind_summary_and_no_failure(copy):
+    outcome = watch.run_tests(copy, ["--blind"])
+    console, out = plain_console()
+    watch.show(copy, outcome, console, blind=True)
+    screen = out.getvalue()
+    assert not [f.id for f in DRILL.flaws if f.id in screen or f.title in screen]
+    assert "is still present" not in screen
