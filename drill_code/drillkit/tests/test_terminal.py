@@ -17,7 +17,11 @@ from drillkit import progress, watch, workspace
 from drillkit.catalog import PROJECT_ROOT, all_drills
 from drillkit.targets import resolve_target
 
-DRILL = next(d for d in all_drills() if not d.needs_postgres)  # quick, on SQLite
+# A quick drill to run for real: on SQLite, with the least test code.
+DRILL = min(
+    (d for d in all_drills() if not d.needs_postgres),
+    key=lambda d: sum(p.stat().st_size for p in d.tests.glob("*.py")),
+)
 
 
 def plain_console() -> tuple[Console, io.StringIO]:
@@ -108,8 +112,17 @@ def copy(tmp_path):
     return resolve_target(DRILL, str(tmp_path / DRILL.name))
 
 
-def test_one_watch_screen_is_a_progress_line_and_the_first_open_flaw(copy):
-    outcome = watch.run_tests(copy, [])
+@pytest.fixture(scope="module")
+def starter_outcome(tmp_path_factory):
+    """One real run on a fresh copy of the starter, shared by the tests that read it."""
+    folder = tmp_path_factory.mktemp("watch")
+    workspace.start(DRILL.name, workspace=folder)
+    target = resolve_target(DRILL, str(folder / DRILL.name))
+    return target, watch.run_tests(target, []), watch.run_tests(target, ["--blind"])
+
+
+def test_one_watch_screen_is_a_progress_line_and_the_first_open_flaw(starter_outcome):
+    copy, outcome, _ = starter_outcome
     assert outcome.fixed == 0
     console, out = plain_console()
     watch.show(copy, outcome, console)
@@ -219,8 +232,8 @@ def test_the_loop_benchmark_refuses_an_unknown_loop_before_any_work():
         loopbench.main(["drill99"])
 
 
-def test_a_blind_watch_shows_the_blind_summary_and_no_failure(copy):
-    outcome = watch.run_tests(copy, ["--blind"])
+def test_a_blind_watch_shows_the_blind_summary_and_no_failure(starter_outcome):
+    copy, _, outcome = starter_outcome
     console, out = plain_console()
     watch.show(copy, outcome, console, blind=True)
     screen = out.getvalue()
