@@ -2,6 +2,7 @@
 
 nox                          every check CI runs (drills, starter checks, harness, docs, lint)
 nox -s serve                 the handbook at http://127.0.0.1:8000
+nox -s browser               every page of the handbook checked in a real Chromium
 nox -s start -- drill4       copy Drill 4's starter into workspace/drill4
 nox -s drill4 -- --target workspace/drill4    check your copy
 """
@@ -24,6 +25,7 @@ if sys.version_info < (3, 11):  # noqa: UP036  (nox itself may run on an older P
     )
 
 from drillkit import workspace  # noqa: E402  (needs the sys.path line above)
+from drillkit.browsercheck import BrowserMissing, find_chromium  # noqa: E402
 from drillkit.catalog import SCRIPTS, all_drills  # noqa: E402
 from drillkit.errors import DrillError  # noqa: E402
 from drillkit.noxhelp import requested_sessions, unknown_session_message  # noqa: E402
@@ -163,7 +165,9 @@ def harness(session: nox.Session) -> None:
     install(session, "drills", "docs", "scorecards", "terminal")
     # The harness tests need no installed pytest plugin but their own (see their conftest).
     env = {**HARNESS_ENV, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    session.run("pytest", "drill_code/drillkit/tests", *session.posargs, env=env)
+    # The browser check's own tests need Chromium and Playwright: `nox -s browser` runs them.
+    ignore = "--ignore=drill_code/drillkit/tests/test_browsercheck.py"
+    session.run("pytest", "drill_code/drillkit/tests", ignore, *session.posargs, env=env)
 
 
 @nox.session(python=PYTHON)
@@ -172,6 +176,24 @@ def docs(session: nox.Session) -> None:
     install(session, "docs", "drills", "scorecards")
     session.run("mkdocs", "build", "--strict", env=DOCS_ENV)
     drillkit(session, "check-site", "site")
+
+
+@nox.session(python=PYTHON)
+def browser(session: nox.Session) -> None:
+    """The handbook in a real browser: every page in Chromium at desktop and phone width,
+    light and dark (console errors, failed requests, overflow, axe-core, search, tabs,
+    spoilers). Screenshots go to .cache/browser/screenshots/."""
+    try:
+        find_chromium()
+    except BrowserMissing as missing:
+        if os.environ.get("CI") == "true":
+            session.error(f"{missing} Under CI=true a missing browser fails.")
+        session.skip(str(missing))
+    install(session, "docs", "drills", "scorecards", "browser")
+    # First prove the check itself fails on planted problems, then check the real site.
+    env = {**DOCS_ENV, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    session.run("pytest", "-q", "drill_code/drillkit/tests/test_browsercheck.py", env=env)
+    session.run("python", "-m", "drillkit.browsercheck", *session.posargs, env=DOCS_ENV)
 
 
 @nox.session(python=PYTHON, default=False)
