@@ -247,6 +247,33 @@ async def _settle(page) -> None:
         await page.wait_for_function(SETTLED_JS, timeout=10000)
 
 
+# Labels that more than one visible tab set has: content.tabs.link must keep them in step.
+LINKED_TABS_JS = """() => {
+  const counts = {};
+  for (const set of document.querySelectorAll('.tabbed-set')) {
+    if (!set.offsetParent) continue;
+    for (const label of set.querySelectorAll(':scope > .tabbed-labels > label'))
+      counts[label.innerText.trim()] = (counts[label.innerText.trim()] || 0) + 1;
+  }
+  const names = Object.keys(counts);
+  // "SQLite" beside "SQLite (in memory)": meant to be one choice, but never linked.
+  const first = (name) => name.split(/[ :(]/)[0];
+  const near = names.filter(a => names.some(b => a !== b && first(a) === first(b)));
+  return {names: names.filter(name => counts[name] > 1), near};
+}"""
+# How many visible sets have the label but show another tab.
+LINKED_CHECK_JS = """(name) => [...document.querySelectorAll('.tabbed-set')]
+  .filter(set => set.offsetParent)
+  .filter(set => [...set.querySelectorAll(':scope > .tabbed-labels > label')]
+    .some(label => label.innerText.trim() === name))
+  .filter(set => {
+    const labels = [...set.querySelectorAll(':scope > .tabbed-labels > label')];
+    const inputs = [...set.querySelectorAll(':scope > input')];
+    const at = labels.findIndex(label => label.innerText.trim() === name);
+    return !(inputs[at] && inputs[at].checked);
+  }).length"""
+
+
 async def _check_tabs(page) -> list[str]:
     problems = []
     sets = await page.query_selector_all(".tabbed-set")
@@ -260,6 +287,22 @@ async def _check_tabs(page) -> list[str]:
             await label.click()
             if not await block.is_visible():
                 problems.append(f"content tab {name!r} (set {index + 1}) does not open")
+    # content.tabs.link: choosing a label in one set chooses it in every set that has it.
+    linked = await page.evaluate(LINKED_TABS_JS)
+    if linked["near"]:
+        problems.append(
+            f"tab labels {sorted(linked['near'])} differ only after their first word: label "
+            "them identically so content.tabs.link keeps them in step"
+        )
+    for name in linked["names"]:
+        await page.locator(
+            ".tabbed-set:visible > .tabbed-labels > label", has_text=name
+        ).first.click()
+        unlinked = await page.evaluate(LINKED_CHECK_JS, name)
+        if unlinked:
+            problems.append(
+                f"choosing the {name!r} tab does not choose it in {unlinked} other sets"
+            )
     return problems
 
 
