@@ -122,6 +122,7 @@ class PageReport:
     mode: str
     problems: list[str] = field(default_factory=list)
     theme_findings: int = 0
+    theme_rules: dict[str, int] = field(default_factory=dict)
     own_findings: int = 0
     screens: float = 0.0
 
@@ -327,10 +328,10 @@ async def _check_annotations(page) -> list[str]:
     return problems
 
 
-def _classify(violations: list[dict]) -> tuple[list[str], int]:
+def _classify(violations: list[dict]) -> tuple[list[str], dict[str, int]]:
     """Split axe violations into the handbook's own (returned as messages) and the
-    theme's (counted)."""
-    own, theme = [], 0
+    theme's (counted per rule)."""
+    own, theme = [], {}
     for violation in violations:
         for node in violation["nodes"]:
             target = " ".join(str(t) for t in node.get("target", []))
@@ -348,7 +349,7 @@ def _classify(violations: list[dict]) -> tuple[list[str], int]:
                     and THEME_CONTRAST[0] <= ratio < THEME_CONTRAST[1]
                 )
             ):
-                theme += 1
+                theme[violation["id"]] = theme.get(violation["id"], 0) + 1
             else:
                 own.append(f"axe {violation['id']}: {violation['help']} at {target}")
     return own, theme
@@ -443,7 +444,8 @@ async def check_page(
             # The dark scheme changes colours only: its pass checks contrast alone.
             only = "runOnly: ['color-contrast'], " if scheme == "dark" else ""
             axe = await page.evaluate(f"axe.run(document, {{{only}resultTypes: ['violations']}})")
-            own, report.theme_findings = _classify(axe["violations"])
+            own, report.theme_rules = _classify(axe["violations"])
+            report.theme_findings = sum(report.theme_rules.values())
             report.own_findings = len(own)
             report.problems.extend(own)
         if shots is not None:
@@ -550,6 +552,14 @@ def summary_table(reports: list[PageReport]) -> str:
             if m in per_mode
         )
         lines.append(f"{path} | {desktop.screens if desktop else '-'} | {counts}")
+    rules: dict[str, int] = {}
+    for report in reports:
+        for rule, count in report.theme_rules.items():
+            rules[rule] = rules.get(rule, 0) + count
+    lines.append(
+        "the theme's own axe findings, all pages and modes: "
+        + (", ".join(f"{rule} {count}" for rule, count in sorted(rules.items())) or "none")
+    )
     return "\n".join(lines)
 
 
