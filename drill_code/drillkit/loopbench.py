@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -73,6 +72,10 @@ def _timed(command: list[str]) -> tuple[float, float, int]:
 
 
 def _children_cpu() -> float:
+    try:
+        import resource
+    except ImportError:  # Windows: no CPU figure, the wall time still stands
+        return 0.0
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
