@@ -193,6 +193,8 @@ def table(rows: list[dict]) -> str:
         for row in rows
     ]
     headers = ["Loop (warm)", "Median s", "Runs s", "CPU s", f"≤ {BUDGET_SECONDS:g} s"]
+    if not hasattr(os, "getloadavg"):  # Windows
+        return markdown_table(headers, body)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return markdown_table(headers, body) + f"\n\nLoad average while measuring: {load}"
 
