@@ -93,6 +93,11 @@ def _prove_planted(part: str, variants: list[Variant]) -> Proof:
 
 
 def prove_wrong_fix(variant: Variant) -> Proof:
+    if variant.needs_postgres and _postgres_skips_allowed():
+        # A race: SQLite has no row locks to get wrong, so only PostgreSQL can reject it.
+        proof = Proof(variant.drill, "wrong-fixes", variant.name, ok=True)
+        proof.not_run = True
+        return proof
     # Only the flaw's own tests run: what is proven is that they reject this fix.
     run = run_on_variants(variant.drill, [variant], only_flaws=[variant.flaw])
     proof = Proof(variant.drill, "wrong-fixes", variant.name, ok=False, run=run)
