@@ -153,8 +153,13 @@ def _git(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.Complete
 def materialize(drill: Drill, variants: Sequence[Variant], destination: Path) -> Path:
     """A copy of the reference solution at `destination` with `variants` applied in order."""
     shutil.copytree(drill.solution, destination, ignore=_NOT_COPIED)
-    for variant in variants:
+    for applied, variant in enumerate(variants):
         result = _git("apply", "--whitespace=nowarn", str(variant.path), cwd=destination)
+        if result.returncode != 0 and applied:
+            # Composing a mix: an earlier variant may have changed a line of this one's
+            # context. One matching line on each side is enough to place the hunk, and the
+            # pairs proof runs the tests on every composition a mix may draw.
+            result = _git("apply", "-C1", "--whitespace=nowarn", str(variant.path), cwd=destination)
         if result.returncode != 0:
             raise DrillError(
                 f"{shown(variant.path)} no longer applies to {shown(drill.solution)}: "
