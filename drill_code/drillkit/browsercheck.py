@@ -122,6 +122,7 @@ class PageReport:
     mode: str
     problems: list[str] = field(default_factory=list)
     theme_findings: int = 0
+    theme_rules: dict[str, int] = field(default_factory=dict)
     own_findings: int = 0
     screens: float = 0.0
 
@@ -247,6 +248,33 @@ async def _settle(page) -> None:
         await page.wait_for_function(SETTLED_JS, timeout=10000)
 
 
+# Labels that more than one visible tab set has: content.tabs.link must keep them in step.
+LINKED_TABS_JS = """() => {
+  const counts = {};
+  for (const set of document.querySelectorAll('.tabbed-set')) {
+    if (!set.offsetParent) continue;
+    for (const label of set.querySelectorAll(':scope > .tabbed-labels > label'))
+      counts[label.innerText.trim()] = (counts[label.innerText.trim()] || 0) + 1;
+  }
+  const names = Object.keys(counts);
+  // "SQLite" beside "SQLite (in memory)": meant to be one choice, but never linked.
+  const first = (name) => name.split(/[ :(]/)[0];
+  const near = names.filter(a => names.some(b => a !== b && first(a) === first(b)));
+  return {names: names.filter(name => counts[name] > 1), near};
+}"""
+# How many visible sets have the label but show another tab.
+LINKED_CHECK_JS = """(name) => [...document.querySelectorAll('.tabbed-set')]
+  .filter(set => set.offsetParent)
+  .filter(set => [...set.querySelectorAll(':scope > .tabbed-labels > label')]
+    .some(label => label.innerText.trim() === name))
+  .filter(set => {
+    const labels = [...set.querySelectorAll(':scope > .tabbed-labels > label')];
+    const inputs = [...set.querySelectorAll(':scope > input')];
+    const at = labels.findIndex(label => label.innerText.trim() === name);
+    return !(inputs[at] && inputs[at].checked);
+  }).length"""
+
+
 async def _check_tabs(page) -> list[str]:
     problems = []
     sets = await page.query_selector_all(".tabbed-set")
@@ -260,6 +288,22 @@ async def _check_tabs(page) -> list[str]:
             await label.click()
             if not await block.is_visible():
                 problems.append(f"content tab {name!r} (set {index + 1}) does not open")
+    # content.tabs.link: choosing a label in one set chooses it in every set that has it.
+    linked = await page.evaluate(LINKED_TABS_JS)
+    if linked["near"]:
+        problems.append(
+            f"tab labels {sorted(linked['near'])} differ only after their first word: label "
+            "them identically so content.tabs.link keeps them in step"
+        )
+    for name in linked["names"]:
+        await page.locator(
+            ".tabbed-set:visible > .tabbed-labels > label", has_text=name
+        ).first.click()
+        unlinked = await page.evaluate(LINKED_CHECK_JS, name)
+        if unlinked:
+            problems.append(
+                f"choosing the {name!r} tab does not choose it in {unlinked} other sets"
+            )
     return problems
 
 
@@ -284,10 +328,10 @@ async def _check_annotations(page) -> list[str]:
     return problems
 
 
-def _classify(violations: list[dict]) -> tuple[list[str], int]:
+def _classify(violations: list[dict]) -> tuple[list[str], dict[str, int]]:
     """Split axe violations into the handbook's own (returned as messages) and the
-    theme's (counted)."""
-    own, theme = [], 0
+    theme's (counted per rule)."""
+    own, theme = [], {}
     for violation in violations:
         for node in violation["nodes"]:
             target = " ".join(str(t) for t in node.get("target", []))
@@ -305,7 +349,7 @@ def _classify(violations: list[dict]) -> tuple[list[str], int]:
                     and THEME_CONTRAST[0] <= ratio < THEME_CONTRAST[1]
                 )
             ):
-                theme += 1
+                theme[violation["id"]] = theme.get(violation["id"], 0) + 1
             else:
                 own.append(f"axe {violation['id']}: {violation['help']} at {target}")
     return own, theme
@@ -400,7 +444,8 @@ async def check_page(
             # The dark scheme changes colours only: its pass checks contrast alone.
             only = "runOnly: ['color-contrast'], " if scheme == "dark" else ""
             axe = await page.evaluate(f"axe.run(document, {{{only}resultTypes: ['violations']}})")
-            own, report.theme_findings = _classify(axe["violations"])
+            own, report.theme_rules = _classify(axe["violations"])
+            report.theme_findings = sum(report.theme_rules.values())
             report.own_findings = len(own)
             report.problems.extend(own)
         if shots is not None:
@@ -507,6 +552,14 @@ def summary_table(reports: list[PageReport]) -> str:
             if m in per_mode
         )
         lines.append(f"{path} | {desktop.screens if desktop else '-'} | {counts}")
+    rules: dict[str, int] = {}
+    for report in reports:
+        for rule, count in report.theme_rules.items():
+            rules[rule] = rules.get(rule, 0) + count
+    lines.append(
+        "the theme's own axe findings, all pages and modes: "
+        + (", ".join(f"{rule} {count}" for rule, count in sorted(rules.items())) or "none")
+    )
     return "\n".join(lines)
 
 

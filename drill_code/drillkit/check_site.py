@@ -146,7 +146,7 @@ def check_spoilers(site: Path) -> list[str]:
 def _visible(text: str) -> str:
     """Text as a reader sees it: Markdown drops trailing blanks, such as the lone space
     that marks an empty context line in a diff."""
-    return "\n".join(line.rstrip() for line in text.splitlines())
+    return "\n".join(line.rstrip() for line in text.splitlines()).strip("\n")
 
 
 def _language(block) -> str:

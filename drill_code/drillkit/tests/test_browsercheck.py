@@ -27,6 +27,8 @@ PLANTED = {
     "spoiled": "<p>Tokens never expire</p>",
     "hidden": "<details><summary>Spoiler: Finding 1</summary><p>Tokens never expire</p></details>",
     "raw": "<p>{{ drill_intro('drill4') }}</p>",
+    "broken": "<img src='missing.png' alt='a chart'>",
+    "online": "<img src='https://fonts.example.com/font.png' alt='a font sample'>",
 }
 TITLES = ["Tokens never expire"]
 
@@ -91,6 +93,14 @@ def test_a_flaw_title_outside_a_spoiler_fails(reports):
 
 def test_raw_macro_text_fails(reports):
     assert any("raw Markdown or macro text" in p for p in reports["raw"]), reports["raw"]
+
+
+def test_a_failed_request_fails(reports):
+    assert any(p.startswith("HTTP 404") and "missing.png" in p for p in reports["broken"])
+
+
+def test_a_request_off_the_machine_fails(reports):
+    assert any("request leaves the machine" in p for p in reports["online"]), reports["online"]
 
 
 def test_a_missing_page_is_served_the_404_page(tmp_path):

@@ -130,3 +130,26 @@ def test_a_hint_title_names_the_finding_and_its_file_never_the_flaw(tmp_path):
     assert hint_title(drill, f"{second.id} {second.title}") == "Finding 2 · in notes/views.py"
     with pytest.raises(ValueError, match="does not start with one of its flaw ids"):
         hint_title(drill, first.title)
+
+
+def test_a_spoiler_block_leaves_search_and_the_toc_and_says_it_is_a_spoiler():
+    from types import SimpleNamespace
+
+    from drillkit import site_hooks
+
+    html = (
+        '<h2 id="hints">Hints</h2>'
+        '<details class="tip spoiler"><summary>Finding 1</summary>'
+        '<h3 id="the-fix">The fix</h3><p>answer</p></details>'
+        '<ul><li class="task-list-item"><label><input type="checkbox" disabled></label>'
+        " Scope every queryset</li></ul>"
+    )
+    fix = SimpleNamespace(id="the-fix", children=[])
+    toc = SimpleNamespace(items=[SimpleNamespace(id="hints", children=[fix])])
+    out = site_hooks.on_page_content(html, SimpleNamespace(toc=toc), None, None)
+    assert '<details class="tip spoiler" data-search-exclude=""' in out
+    assert '<h3 data-search-exclude="" id="the-fix">' in out
+    assert '<span class="spoiler-label">Spoiler</span>Finding 1' in out
+    assert 'aria-label="Scope every queryset"' in out
+    assert [item.id for item in toc.items] == ["hints"]
+    assert toc.items[0].children == []
