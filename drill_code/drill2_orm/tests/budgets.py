@@ -19,6 +19,9 @@ AUTHORS = "/api/authors/?page_size={n}"
 PUBLISHERS = "/api/publishers/?page_size={n}"
 REVIEWS = "/api/reviews/?page_size={n}"
 ENDPOINTS = (BOOKS, BOOK, TOP_RATED, AUTHORS, PUBLISHERS, REVIEWS)
+# The other objects: a fix made for a list must hold on its detail too.
+AUTHOR, PUBLISHER, REVIEW = "/api/authors/2/", "/api/publishers/1/", "/api/reviews/3/"
+DETAILS = (BOOK, AUTHOR, PUBLISHER, REVIEW)
 
 EVERYTHING = ("*",)  # every query the request runs
 ANYTHING_ELSE = ("?",)  # queries on tables no other row of the endpoint names
@@ -80,6 +83,9 @@ BUDGETS += [  # minimum(BOOKS) adds up the book list's rows, so they come first
     Budget(REVIEWS,    "every review's book: joined, no query",      (BOOK_T,),      0, "D2-F8"),
     Budget(REVIEWS,    "every book's publisher: joined, no query",   (PUBLISHER_T,), 0, "D2-F8"),
     Budget(REVIEWS,    "anything else",                              ANYTHING_ELSE,  0, None),
+    Budget(AUTHOR,     "the author with its book count",             EVERYTHING,     1, "D2-F7"),
+    Budget(PUBLISHER,  "the publisher with both counts",             EVERYTHING,     1, None),
+    Budget(REVIEW,     "the review, its book and publisher",         EVERYTHING,     1, "D2-F8"),
 ]
 # --8<-- [end:budgets]
 # fmt: on
