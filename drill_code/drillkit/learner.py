@@ -211,10 +211,14 @@ def grade_tests(target: Target, planted: set[str] | None = None) -> Grade:
         for v in bank(drill, kind)
         if planted is None or v.flaw in planted
     ]
-    jobs = [("reference solution", lambda: run_tests(drill, drill.solution, tests=tests))]
-    jobs += [(v.name, lambda v=v: run_on_variants(drill, [v], tests=tests)) for v in chosen]
-    runs = in_parallel(jobs, title=f"Grading {shown(tests)}")
-    on_solution, on_variants = runs[0], runs[1:]
+    on_solution = run_tests(drill, drill.solution, tests=tests, label="reference solution")
+    if on_solution.passed:
+        jobs = [(v.name, lambda v=v: run_on_variants(drill, [v], tests=tests)) for v in chosen]
+        on_variants = in_parallel(jobs, title=f"Grading {shown(tests)}")
+    else:
+        # No test passes on correct code, so none can be credited with catching anything:
+        # running them on every variant would only confirm that.
+        on_variants = [on_solution] * len(chosen)
     if on_solution.code not in (0, 1, 5):  # 5: no tests collected, which catches nothing
         raise DrillError(
             f"Your tests could not run on the reference solution (exit code "
