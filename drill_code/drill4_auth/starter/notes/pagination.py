@@ -2,7 +2,7 @@ from rest_framework.pagination import PageNumberPagination
 
 
 class Pages(PageNumberPagination):
-    """Every list comes in pages: ?page=2, and ?page_size= up to MAX_PAGE_SIZE."""
+    """Every list comes in pages: ?page=2, and ?page_size= up to max_page_size."""
 
     page_size = 50
     page_size_query_param = "page_size"
