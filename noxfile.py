@@ -2,6 +2,7 @@
 
 nox                          every check CI runs (drills, starter checks, harness, docs, lint)
 nox -s serve                 the handbook at http://127.0.0.1:8000
+nox -s browser               every page of the handbook checked in a real Chromium
 nox -s start -- drill4       copy Drill 4's starter into workspace/drill4
 nox -s drill4 -- --target workspace/drill4    check your copy
 """
@@ -16,7 +17,15 @@ import nox
 ROOT = Path(__file__).parent
 sys.path.insert(0, str(ROOT / "drill_code"))
 
+if sys.version_info < (3, 11):  # noqa: UP036  (nox itself may run on an older Python)
+    sys.exit(
+        f"nox runs on Python {sys.version_info.major}.{sys.version_info.minor}, and the "
+        "handbook needs 3.11 or newer. Install nox with a newer Python, e.g. "
+        '`pipx install --python python3.12 "nox[uv]"`, then run nox again.'
+    )
+
 from drillkit import workspace  # noqa: E402  (needs the sys.path line above)
+from drillkit.browsercheck import BrowserMissing, find_chromium  # noqa: E402
 from drillkit.catalog import SCRIPTS, all_drills  # noqa: E402
 from drillkit.errors import DrillError  # noqa: E402
 from drillkit.noxhelp import requested_sessions, unknown_session_message  # noqa: E402
@@ -153,10 +162,12 @@ def grade(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def harness(session: nox.Session) -> None:
     """The drill harness's own tests: targets, flaw bookkeeping, messages for bad input."""
-    install(session, "drills", "docs", "scorecards")
+    install(session, "drills", "docs", "scorecards", "terminal")
     # The harness tests need no installed pytest plugin but their own (see their conftest).
     env = {**HARNESS_ENV, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    session.run("pytest", "drill_code/drillkit/tests", *session.posargs, env=env)
+    # The browser check's own tests need Chromium and Playwright: `nox -s browser` runs them.
+    ignore = "--ignore=drill_code/drillkit/tests/test_browsercheck.py"
+    session.run("pytest", "drill_code/drillkit/tests", ignore, *session.posargs, env=env)
 
 
 @nox.session(python=PYTHON)
@@ -165,6 +176,24 @@ def docs(session: nox.Session) -> None:
     install(session, "docs", "drills", "scorecards")
     session.run("mkdocs", "build", "--strict", env=DOCS_ENV)
     drillkit(session, "check-site", "site")
+
+
+@nox.session(python=PYTHON)
+def browser(session: nox.Session) -> None:
+    """The handbook in a real browser: every page in Chromium at desktop and phone width,
+    light and dark (console errors, failed requests, overflow, axe-core, search, tabs,
+    spoilers). Screenshots go to .cache/browser/screenshots/."""
+    try:
+        find_chromium()
+    except BrowserMissing as missing:
+        if os.environ.get("CI") == "true":
+            session.error(f"{missing} Under CI=true a missing browser fails.")
+        session.skip(str(missing))
+    install(session, "docs", "drills", "scorecards", "browser")
+    # First prove the check itself fails on planted problems, then check the real site.
+    env = {**DOCS_ENV, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    session.run("pytest", "-q", "drill_code/drillkit/tests/test_browsercheck.py", env=env)
+    session.run("python", "-m", "drillkit.browsercheck", *session.posargs, env=DOCS_ENV)
 
 
 @nox.session(python=PYTHON, default=False)
@@ -177,13 +206,43 @@ def serve(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole project; the reference solutions
-    also pass ruff's security rules and bandit at medium severity and above."""
+    also pass ruff's security rules and bandit at medium severity and above; the GitHub
+    workflows pass actionlint and zizmor."""
     install(session, "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     solutions = [str(drill.solution.relative_to(ROOT)) for drill in all_drills()]
     session.run("ruff", "check", "--select", "S", *solutions)
     session.run("bandit", "--quiet", "--recursive", "--severity-level", "medium", *solutions)
+    workflows = sorted(str(p.relative_to(ROOT)) for p in (ROOT / ".github/workflows").glob("*.yml"))
+    session.run("actionlint", *workflows)
+    # --offline: zizmor's online audits ask GitHub's API, which CI may not reach; the
+    # offline ones cover pinning, permissions, credentials and template injection.
+    session.run("zizmor", "--offline", "--min-severity", "low", *workflows)
+
+
+@nox.session(python=PYTHON, default=False)
+def loopbench(session: nox.Session) -> None:
+    """Warm timings of each drill's loop and the docs build: `-- [drill3 docs] [--runs 5]`,
+    or `-- --stability 20 drill3 drill5` for the same verdict run after run."""
+    install(session, "drills", "terminal")
+    session.run("python", "-m", "drillkit.loopbench", *session.posargs, env=HARNESS_ENV)
+
+
+@nox.session(python=PYTHON, default=False)
+def watch(session: nox.Session) -> None:
+    """Rerun a drill's tests whenever your copy changes: `-- drill4 [--target PATH]`."""
+    install(session, "drills", "terminal")
+    if not session.posargs:
+        session.error("Name the drill first, e.g. `nox -s watch -- drill4`")
+    drillkit(session, "watch", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def progress(session: nox.Session) -> None:
+    """Every drill's progress in your workspace, from what your last runs saved."""
+    install(session, "drills")
+    drillkit(session, "progress", *session.posargs)
 
 
 @nox.session(venv_backend="none", default=False)

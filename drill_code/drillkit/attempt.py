@@ -84,3 +84,19 @@ def note_grade(target: Target, grade) -> None:
             "graded": _now(),
         },
     )
+
+
+def note_assistant_findings(
+    target: Target, findings_file: Path, located: int, total: int, unmatched: int
+) -> None:
+    """An assistant's review, scored with the same yardstick as the learner's findings."""
+    _update(
+        target,
+        assistant_findings={
+            "file": findings_file.name,
+            "located": located,
+            "of": total,
+            "unmatched": unmatched,
+            "scored": _now(),
+        },
+    )

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import os
 
-import dj_database_url
-
 from drillkit.errors import DrillError
 
 SQLITE_IN_MEMORY = "sqlite://:memory:"
@@ -74,6 +72,8 @@ def describe(url: str) -> str:
     """A short name for the backend, safe to print (no password)."""
     if not is_postgres(url):
         return "SQLite (in memory)" if url == SQLITE_IN_MEMORY else f"SQLite ({url})"
+    import dj_database_url  # imported late: the progress board runs without Django's packages
+
     config = dj_database_url.parse(url)
     if is_embedded(url):
         return f"PostgreSQL, the harness's own (socket in {config['HOST']})"
@@ -82,6 +82,8 @@ def describe(url: str) -> str:
 
 def django_databases(test_name: str) -> dict:
     """The DATABASES setting for every drill's settings module."""
+    import dj_database_url
+
     url = database_url()
     try:
         default = dj_database_url.parse(url, conn_max_age=0)
@@ -100,6 +102,7 @@ def check_reachable() -> None:
         if not url.startswith("sqlite:"):
             raise DrillError(_bad_url(url, "only sqlite and postgres URLs are supported"))
         return
+    import dj_database_url
     import psycopg
 
     config = dj_database_url.parse(url)

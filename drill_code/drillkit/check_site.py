@@ -1,18 +1,24 @@
-"""Prove that the built handbook shows exactly the code in drill_code/.
+"""Prove that the built handbook shows exactly the code in drill_code/, and keeps the
+drills' secrets.
 
 Every embedded code block carries its source as its title: `path` for a whole file,
 `path (region)` for a named region. This reads the built HTML, takes the text of each
 such block, and compares it with the file as pymdownx.snippets would include it.
+
+No planted flaw's title may appear where a learner reads it without asking: in a
+collapsible's visible title (hint headings), in a table of contents, in a page's text
+outside spoiler blocks, or in the site search index.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from drillkit.catalog import PROJECT_ROOT
+from drillkit.catalog import PROJECT_ROOT, all_drills
 from drillkit.errors import DrillError
 
 MARKER = re.compile(r"^\s*(?:#|//|<!--)?\s*-{1,}8<-{1,}\s*\[(start|end):([^\]]+)\]")
@@ -77,13 +83,70 @@ def check_site(site: Path) -> tuple[int, list[str]]:
                 problems.append(
                     f"{page.relative_to(site)}: the block titled {label!r} differs from the file"
                 )
+    problems += check_spoilers(site)
+    from drillkit.vendor import check_mermaid
+
+    problems += check_mermaid()
     return checked, problems
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.replace("`", "").split())
+
+
+def flaw_titles() -> dict[str, str]:
+    return {_flat(flaw.title): flaw.id for drill in all_drills() for flaw in drill.flaws}
+
+
+def _outside_spoilers(soup: BeautifulSoup) -> BeautifulSoup:
+    """The page as a learner sees it before opening a spoiler: each spoiler block keeps
+    only its title."""
+    for block in soup.select("details.spoiler, div.admonition.spoiler"):
+        for child in list(block.children):
+            if getattr(child, "name", None) not in ("summary",) and not (
+                getattr(child, "name", None) == "p" and "admonition-title" in child.get("class", [])
+            ):
+                child.extract()
+    return soup
+
+
+def check_spoilers(site: Path) -> list[str]:
+    titles = flaw_titles()
+    problems = []
+
+    def scan(where: str, text: str) -> None:
+        flat = _flat(text)
+        problems.extend(
+            f"{where} names {flaw_id} ({title!r}): keep it in a spoiler block"
+            for title, flaw_id in titles.items()
+            if title in flat
+        )
+
+    for page in sorted(site.rglob("*.html")):
+        name = page.relative_to(site)
+        soup = _outside_spoilers(BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser"))
+        for summary in soup.select("summary, p.admonition-title"):
+            scan(
+                f"{name}: the collapsible title {summary.get_text(' ').strip()!r}",
+                summary.get_text(" "),
+            )
+        for toc in soup.select("nav.md-nav--secondary"):
+            scan(f"{name}: the table of contents", toc.get_text(" "))
+        article = soup.select_one("article")
+        if article is not None:
+            scan(f"{name}: the page text outside spoilers", article.get_text(" "))
+    index = site / "search" / "search_index.json"
+    if index.is_file():
+        for entry in json.loads(index.read_text(encoding="utf-8"))["docs"]:
+            text = re.sub(r"<[^>]+>", " ", f"{entry.get('title', '')} {entry.get('text', '')}")
+            scan(f"the search index entry {entry['location']!r}", text)
+    return problems
 
 
 def _visible(text: str) -> str:
     """Text as a reader sees it: Markdown drops trailing blanks, such as the lone space
     that marks an empty context line in a diff."""
-    return "\n".join(line.rstrip() for line in text.splitlines())
+    return "\n".join(line.rstrip() for line in text.splitlines()).strip("\n")
 
 
 def _language(block) -> str:

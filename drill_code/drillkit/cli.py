@@ -6,6 +6,8 @@
     audit DRILL [ARGS...]         the drill's audit report: main(ARGS) in its audit.py
     manage DRILL [--target T] ARGS   Django's manage.py commands on a target
     check-site SITE               the built handbook shows exactly drill_code's files
+    watch DRILL [--target PATH] [--poll]   rerun the tests whenever the copy changes
+    progress                      every drill's progress, from the results runs saved
     scorecard new DRILL [--target PATH] | check [FILES] | report [--dir DIR]
 
 Problems with the learner's input or machine are printed as one paragraph, with no
@@ -22,12 +24,12 @@ import os
 import sys
 from pathlib import Path
 
-from drillkit import attempt
+from drillkit import attempt, progress
 from drillkit.backends import CHOICES, choose_database
 from drillkit.catalog import all_drills, get_drill, load_script, shown
 from drillkit.errors import DrillError
 from drillkit.proofs import PAIRS, PARTS
-from drillkit.targets import Target, activate, preflight, resolve_target
+from drillkit.targets import BUILT_IN, Target, activate, preflight, resolve_target
 
 USAGE_ERROR = 2
 BASE_PYTEST_PLUGINS = ("pytest_django.plugin", "time_machine", "drillkit.fixtures")
@@ -115,6 +117,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="REV",
         help="print, as JSON, the attempt folders changed since REV (for a CI matrix)",
     )
+    watch = commands.add_parser("watch", help="rerun a drill's tests when the copy changes")
+    watch.add_argument("drill")
+    watch.add_argument("--target", help="your copy (default: workspace/DRILL)")
+    watch.add_argument("--poll", action="store_true", help="poll where file events fail")
+    watch.add_argument("--database", choices=CHOICES, help="as for `test`")
+    commands.add_parser("progress", help="every drill's progress, from saved results")
     check = commands.add_parser("check-site", help="compare the built site's code with files")
     check.add_argument("site", type=Path)
     scorecard = commands.add_parser("scorecard", help="self-audit scorecards")
@@ -122,11 +130,19 @@ def _parser() -> argparse.ArgumentParser:
     new = actions.add_parser("new", help="start today's scorecard for a drill")
     new.add_argument("drill")
     new.add_argument("--target", help="your copy of the drill (default: workspace/DRILL)")
+    new.add_argument("--person", help="whose scorecard (default: git's user.name)")
     validate = actions.add_parser("check", help="validate filled scorecards")
     validate.add_argument("files", nargs="*", type=Path)
     report = actions.add_parser("report", help="latest score and trend per checklist item")
     report.add_argument("--dir", type=Path, help="the folder of scorecards (default: scorecards)")
     report.add_argument("--chart", type=Path, help="where to write the chart (.png or .svg)")
+    report.add_argument("--person", help="one person's view (default: the team's, if several)")
+    report.add_argument("--cadence", default="30d", help="how often people audit (default 30d)")
+    agenda = actions.add_parser("agenda", help="the agenda for the team's self-audit meeting")
+    agenda.add_argument("--dir", type=Path, help="the folder of scorecards (default: scorecards)")
+    agenda.add_argument("--since", default="30d", help="the period to discuss (default 30d)")
+    agenda.add_argument("--cadence", default="30d", help="how often people audit (default 30d)")
+    agenda.add_argument("--out", type=Path, help="also write the agenda to this Markdown file")
     return parser
 
 
@@ -171,11 +187,20 @@ def _test(options, pytest_args: list[str]) -> int:
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             print(pytest_output.getvalue())
         print(learner.blind_summary(target, plugin, hint=options.hint))
-        attempt.note_test_run(target, blind=True)
+        _record(target, plugin, code, blind=True)
         return code
-    code, _ = _run_pytest(target, pytest_args, **plugin_options)
-    attempt.note_test_run(target, blind=False)
+    code, plugin = _run_pytest(target, pytest_args, **plugin_options)
+    _record(target, plugin, code, blind=False)
     return code
+
+
+def _record(target: Target, plugin, code: int, *, blind: bool) -> None:
+    """A learner's run that got as far as running tests: for the progress board, and
+    for the attempt record (a run that names flaws ends the blind part)."""
+    if target.label in BUILT_IN or code not in (0, 1):
+        return
+    progress.save(target.drill, target.path, plugin.flaw_states(), blind=blind)
+    attempt.note_test_run(target, blind=blind)
 
 
 def _planted(target: Target) -> frozenset[str] | None:
@@ -198,16 +223,34 @@ def _learner_reports(target: Target, options) -> int:
             findings = target.path / findings
         score = learner.score_findings(target, findings, planted_flaws(target))
         print(learner.findings_report(score, blind=options.blind))
-        if findings == target.path / learner.FINDINGS:  # the copy's own, not an assistant's
-            attempt.note_findings(
-                target, len(score.found), len(score.planted), len(score.unmatched)
-            )
+        counts = (len(score.found), len(score.planted), len(score.unmatched))
+        if findings == target.path / learner.FINDINGS:  # the learner's own findings
+            attempt.note_findings(target, *counts)
+        else:  # another reviewer's, such as an AI assistant's, scored the same way
+            attempt.note_assistant_findings(target, findings, *counts)
     if options.grade_tests:
         grade = learner.grade_tests(target, _planted(target))
         print(learner.grade_report(grade, blind=options.blind))
         attempt.note_grade(target, grade)
         code = 0 if grade.all_right else 1
     return code
+
+
+def _watch(options, pytest_args: list[str]) -> int:
+    from drillkit import watch
+
+    drill = get_drill(options.drill)
+    target = resolve_target(drill, options.target or f"workspace/{drill.name}")
+    # Started here, the embedded PostgreSQL (for drills that need it) stays up between runs.
+    choose_database(drill, options.database)
+    if options.database:
+        pytest_args = ["--database", options.database, *pytest_args]
+    return watch.watch(target, pytest_args, poll=options.poll)
+
+
+def _progress(_options, _unused: list[str]) -> int:
+    progress.show(progress.board())
+    return 0
 
 
 def _collect(options, pytest_args: list[str]) -> int:
@@ -310,10 +353,12 @@ def _check_site(options, _unused: list[str]) -> int:
 
 
 def _scorecard(options, _unused: list[str]) -> int:
-    from drillkit import scorecards
+    import datetime as dt
+
+    from drillkit import scorecards, team
 
     if options.action == "new":
-        print(scorecards.new(options.drill, options.target))
+        print(scorecards.new(options.drill, options.target, person=options.person))
         return 0
     if options.action == "check":
         files = scorecards.expand(options.files) or sorted(scorecards.SCORECARDS.rglob("*.yml"))
@@ -335,10 +380,34 @@ def _scorecard(options, _unused: list[str]) -> int:
             "`nox -s scorecard -- new drill4`, or look at the worked example with "
             "`nox -s scorecard -- report --dir scorecards/example`."
         )
+    cards = team.load_cards(folder, files)
+    cadence = team.parse_days(options.cadence)
+    today = dt.date.today()
+    if options.action == "agenda":
+        text = team.agenda(cards, today, team.parse_days(options.since), cadence)
+        print(text)
+        if options.out:
+            options.out.write_text(text, encoding="utf-8")
+        return 0
     chart = scorecards.chart_path(options.chart, folder)  # refuse a bad name before work
-    print(scorecards.report_table(scorecards.report_rows(files)))
-    chart = scorecards.report_chart(files, chart)
-    print(f"\nChart of scores over time: {shown(chart)}")
+    everyone = team.people(cards)
+    if options.person or len(everyone) == 1:
+        person = options.person or everyone[0]
+        mine = team.only(cards, person)
+        print(f"Self-audits of {person}: each item's latest score, and what was measured.\n")
+        print(team.person_table(mine))
+        print(f"\n{person}'s attempts, drill by drill:\n")
+        print(team.attempts_table(mine))
+        chart = team.person_chart(mine, chart)
+        print(f"\nChart of {person}'s scores over time: {shown(chart)}")
+        return 0
+    print(f"The team: {', '.join(everyone)}. Latest score per person and checklist item.\n")
+    print(team.team_table(cards))
+    for note in team.team_notes(cards, today, cadence):
+        print(f"\n{note}")
+    chart = team.team_chart(cards, chart)
+    print(f"\nChart of the team's latest scores: {shown(chart)}")
+    print("One person's view: add `--person NAME`.")
     return 0
 
 
@@ -352,10 +421,12 @@ COMMANDS = {
     "variants": _variants,
     "prove": _prove,
     "grade": _grade,
+    "watch": _watch,
+    "progress": _progress,
     "scorecard": _scorecard,
 }
 # Only these pass unknown arguments on (to pytest, or to the drill's script).
-PASS_THROUGH = {"test", "collect", "bench", "audit", "manage"}
+PASS_THROUGH = {"test", "collect", "bench", "audit", "manage", "watch"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from collections import defaultdict
 from pathlib import Path
 
@@ -40,6 +41,7 @@ READING_ORDER = [
     "config/urls.py",
 ]
 TAB = "    "
+SPOILER = "spoiler"  # the block type site_hooks.py keeps out of search and the TOC
 
 
 def indent(text: str, prefix: str = TAB) -> str:
@@ -144,16 +146,47 @@ def _drillkit_output(name: str, *args: str) -> tuple[int, str]:
     return code, output
 
 
-def _hint_block(heading: str, body: str) -> str:
+def spoiler(kind: str, title: str, body: str) -> str:
+    """A collapsed block that gives something away. The `spoiler` type is the one mark
+    site_hooks.py acts on: out of search, out of the table of contents, labelled."""
+    return f'??? {kind} {SPOILER} "{title}"\n\n{indent(body)}\n'
+
+
+def _flaw_locations(drill) -> dict[str, list[str]]:
+    """{flaw id: [files]} from the `locations` drill.toml gives a flaw, if any."""
+    data = tomllib.loads((drill.folder / "drill.toml").read_text(encoding="utf-8"))
+    files = {}
+    for flaw in data.get("flaws", []):
+        found = [str(where["file"]) for where in flaw.get("locations", []) if "file" in where]
+        files[str(flaw["id"])] = list(dict.fromkeys(found))
+    return files
+
+
+def hint_title(drill, heading: str) -> str:
+    """A hint's visible title: which finding, and the file(s) it is in when drill.toml
+    says so. Never the flaw itself: the learner opens the hint to learn that."""
+    ids = [flaw.id for flaw in drill.flaws]
+    match = re.match(r"(D\d+-F\d+)\b", heading)
+    if match is None or match[1] not in ids:
+        raise ValueError(
+            f"{drill.name}'s hints.md has a section {heading!r} that does not start with "
+            f"one of its flaw ids ({', '.join(ids)})"
+        )
+    files = _flaw_locations(drill).get(match[1], [])
+    where = f" · in {', '.join(files)}" if files else ""
+    return f"Finding {ids.index(match[1]) + 1}{where}"
+
+
+def _hint_block(title: str, body: str) -> str:
     """A flaw's numbered hints as nested collapsibles: each one opens the next, so the
     learner reads the gentle hint without seeing the answer below it."""
     steps = [step.strip() for step in re.split(r"^\d+\.\s+", body, flags=re.M) if step.strip()]
     if len(steps) < 2:
-        return f'??? tip "{heading}"\n\n{indent(body)}\n'
+        return spoiler("tip", title, body)
     nested = f'??? success "The answer"\n\n{indent(steps[-1])}'
     for step in reversed(steps[1:-1]):
         nested = f'??? note "A stronger hint"\n\n{indent(step)}\n\n{indent(nested)}'
-    return f'??? tip "{heading}"\n\n{indent(steps[0])}\n\n{indent(nested)}\n'
+    return spoiler("tip", title, f"{steps[0]}\n\n{nested}")
 
 
 def collected_tests(name: str) -> dict:
@@ -193,6 +226,43 @@ def _checklist() -> dict[str, ChecklistItem]:
         if unknown:
             raise ValueError(f"{drill.name} names checklist items that do not exist: {unknown}")
     return items
+
+
+def _chart_pair(name: str, results: Path, alt: str) -> str:
+    from drillkit import charts
+
+    digest = hashlib.sha256(Path(charts.__file__).read_bytes() + results.read_bytes())
+    images = []
+    for scheme in charts.SCHEMES:
+        cached = CACHE / f"chart-{name}-{scheme.name}-{digest.hexdigest()[:16]}.svg"
+        if not cached.exists():  # matplotlib is slow to start: redraw only what changed
+            CACHE.mkdir(parents=True, exist_ok=True)
+            cached.write_text(charts.CHARTS[name](results, scheme), encoding="utf-8")
+        data = base64.b64encode(cached.read_bytes()).decode()
+        images.append(
+            f'<img class="chart" src="data:image/svg+xml;base64,{data}#only-{scheme.name}" '
+            f'alt="{alt}">'
+        )
+    return f'<figure class="chart">{"".join(images)}</figure>'
+
+
+def _permission_grid(path: Path, region: str) -> str:
+    """Run the region (plain assignments of literals) and draw its PERMISSION_MATRIX as a
+    Markdown table: one row per method and path, one column per role, a flaw's id beside
+    the status the starter gets wrong."""
+    from drillkit.check_site import expected_text
+
+    names: dict = {}
+    exec(compile(expected_text(path, region), str(path), "exec"), names)  # our own test file
+    header = ["Method", "Endpoint", *names["ROLES"]]
+    rows = [f"| {' | '.join(header)} |", "|" + "---|" * len(header)]
+    for method, endpoint, *cells in names["PERMISSION_MATRIX"]:
+        shown_cells = [
+            f"{cell[0]} <small>({cell[1]})</small>" if isinstance(cell, tuple) else str(cell)
+            for cell in cells
+        ]
+        rows.append(f"| {method} | `{endpoint}` | {' | '.join(shown_cells)} |")
+    return "\n".join(rows)
 
 
 def define_env(env) -> None:
@@ -238,15 +308,15 @@ def define_env(env) -> None:
     def solution_tabs(name: str) -> str:
         """The reference solution, collapsed so nobody reads it by accident."""
         body = file_tabs(get_drill(name).solution)
-        return (
-            f'??? success "Reference solution (open it after your own attempt)"\n\n{indent(body)}'
-        )
+        return spoiler("success", "Reference solution (open it after your own attempt)", body)
 
     @env.macro
     def drill_hints(name: str) -> str:
         drill = get_drill(name)
         text = (drill.folder / "hints.md").read_text(encoding="utf-8")
-        return "\n".join(_hint_block(heading, body) for heading, body in _sections(text))
+        return "\n".join(
+            _hint_block(hint_title(drill, heading), body) for heading, body in _sections(text)
+        )
 
     @env.macro
     def flaw_table(name: str) -> str:
@@ -283,13 +353,17 @@ def define_env(env) -> None:
             f"{len(entries)} plausible fixes that leave a flaw open. CI applies each one to "
             "the reference solution and proves the drill's tests reject it, naming the flaw."
         )
-        return '??? danger "Fixes that look right but aren\'t"\n\n' + indent(
-            "\n\n".join([intro, *entries])
-        )
+        return spoiler("danger", "Fixes that look right but aren't", "\n\n".join([intro, *entries]))
 
     @env.macro
     def scorecard_table(name: str) -> str:
-        """The self-audit template as a rubric table."""
+        """The self-audit template as a rubric table, collapsed: it is read when scoring,
+        after the drill, and would otherwise be the longest block on the page."""
+        card = _scorecard(name)
+        title = f"The rubric: {len(card['criteria'])} criteria, each scored 0 to 3"
+        return f'??? abstract "{title}"\n\n{indent(_rubric_table(name))}\n'
+
+    def _rubric_table(name: str) -> str:
         card = _scorecard(name)
         checklist = _checklist()
         rows = ["| Criterion | 0 | 1 | 2 | 3 |", "|---|---|---|---|---|"]
@@ -321,8 +395,32 @@ def define_env(env) -> None:
 
     @env.macro
     def result_table(path: str) -> str:
-        """A Markdown table a drill's command generated (under results/), as it is."""
-        return (PROJECT_ROOT / path).read_text(encoding="utf-8")
+        """A Markdown table a drill's command generated (under results/), as it is, except
+        that a blank first header cell gets a name: a table header must not be empty."""
+        lines = (PROJECT_ROOT / path).read_text(encoding="utf-8").splitlines()
+        for index, line in enumerate(lines):
+            if line.startswith("|"):  # the header row of the first table
+                lines[index] = re.sub(r"^\|( *)\|", "| Measure |", line)
+                break
+        return "\n".join(lines)
+
+    @env.macro
+    def result_prose(path: str) -> str:
+        """A generated results file without its tables: the summary lines a chart on the
+        same page does not show."""
+        text = (PROJECT_ROOT / path).read_text(encoding="utf-8")
+        return "\n".join(line for line in text.splitlines() if not line.startswith("|"))
+
+    @env.macro
+    def chart(name: str, results: str, alt: str) -> str:
+        """A chart drawn from a drill's committed results JSON (drillkit/charts.py), as a
+        light/dark pair of inline SVGs: Material shows the one for the reader's scheme."""
+        return _chart_pair(name, PROJECT_ROOT / results, alt)
+
+    @env.macro
+    def permission_grid(path: str, region: str) -> str:
+        """The role x endpoint grid of a permission matrix region in a test file."""
+        return _permission_grid(PROJECT_ROOT / path, region)
 
     @env.macro
     def checklist_table() -> str:
@@ -353,7 +451,12 @@ def define_env(env) -> None:
                 ("platform ", "rootdir:", "configfile:", "plugins:", "cachedir:")
             )
         ]
-        return f'```text title="$ {command}   (exit code {code})"\n' + "\n".join(lines) + "\n```"
+        block = f'```text title="$ {command}   (exit code {code})"\n' + "\n".join(lines) + "\n```"
+        # A run that fails on planted flaws prints their titles: keep it behind a click.
+        flat = " ".join(output.split())
+        if any(" ".join(flaw.title.split()) in flat for flaw in get_drill(name).flaws):
+            return spoiler("example", f"A real run: {command} (it names the flaws it finds)", block)
+        return block
 
     @env.macro
     def scorecard_view(path: str) -> str:
@@ -377,25 +480,73 @@ def define_env(env) -> None:
             )
         return "\n".join([*rows, "", f"*Notes:* {card.notes}"])
 
-    @env.macro
-    def scorecard_report(folder: str) -> str:
-        """`nox -s scorecard -- report` for a folder: the table and the chart, inline."""
-        from drillkit import scorecards
+    def _cards(folder: str):
+        from drillkit import scorecards, team
 
-        files = scorecards.filled_scorecards(PROJECT_ROOT / folder)
-        table = scorecards.report_table(scorecards.report_rows(files))
-        digest = hashlib.sha256(Path(scorecards.__file__).read_bytes())
-        for path in files:
-            digest.update(path.read_bytes())
-        chart_file = CACHE / f"report-{digest.hexdigest()[:16]}.svg"
+        root = PROJECT_ROOT / folder
+        return team.load_cards(root, scorecards.filled_scorecards(root))
+
+    def _chart(kind: str, cards, alt: str) -> str:
+        """A team or person chart, drawn once per set of scorecards and inlined as a data
+        URI: no generated file in docs/, and Markdown never touches the SVG's markup."""
+        from drillkit import team
+
+        digest = hashlib.sha256(Path(team.__file__).read_bytes() + kind.encode())
+        for card in cards:
+            digest.update(card.path.read_bytes())
+        chart_file = CACHE / f"{kind}-{digest.hexdigest()[:16]}.svg"
         if not chart_file.exists():  # matplotlib is slow to start; reuse an unchanged chart
-            scorecards.report_chart(files, chart_file)
-        chart = chart_file.read_bytes()
-        # A data URI keeps the chart inside the page: no generated file in docs/, and
-        # Markdown never touches the SVG's markup.
-        source = "data:image/svg+xml;base64," + base64.b64encode(chart).decode()
-        alt = "Line chart of self-audit scores over time for each checklist item"
-        return f'{table}\n\n<figure><img src="{source}" alt="{alt}"></figure>'
+            draw = team.team_chart if kind == "team" else team.person_chart
+            draw(cards, chart_file)
+        source = "data:image/svg+xml;base64," + base64.b64encode(chart_file.read_bytes()).decode()
+        return f'<figure><img src="{source}" alt="{alt}"></figure>'
+
+    @env.macro
+    def team_report(folder: str, on: str) -> str:
+        """`nox -s scorecard -- report --dir FOLDER` for a team, as it read on the day `on`
+        (the worked example's meeting), so the page does not change as the calendar does."""
+        import datetime as dt
+
+        from drillkit import team
+
+        cards = _cards(folder)
+        day = dt.date.fromisoformat(on)
+        notes = team.team_notes(cards, day, team.DEFAULT_CADENCE_DAYS)
+        alt = "Stacked bars: how many people sit at each score for every checklist item"
+        return "\n\n".join([team.team_table(cards), *notes, _chart("team", cards, alt)])
+
+    @env.macro
+    def person_report(folder: str, person: str) -> str:
+        """`nox -s scorecard -- report --person NAME`: scores with the evidence beside."""
+        from drillkit import team
+
+        cards = team.only(_cards(folder), person)
+        alt = f"Line chart of {person}'s self-audit scores over time per checklist item"
+        return "\n\n".join(
+            [
+                team.person_table(cards),
+                _chart("person", cards, alt),
+                f"{person}'s attempts, drill by drill, each redo beside the first:",
+                team.attempts_table(cards),
+            ]
+        )
+
+    @env.macro
+    def team_agenda(folder: str, on: str, since: str = "30d") -> str:
+        """`nox -s scorecard -- agenda` as it read on the day `on`, its headings one level
+        down so they stay inside the page's section."""
+        import datetime as dt
+
+        from drillkit import team
+
+        text = team.agenda(
+            _cards(folder),
+            dt.date.fromisoformat(on),
+            team.parse_days(since),
+            team.DEFAULT_CADENCE_DAYS,
+        )
+        body = re.sub(r"^(#+) ", r"\1## ", text, flags=re.M)
+        return body.split("\n", 2)[2]  # the page gives the title
 
     @env.macro
     def drills_table() -> str:

@@ -8,11 +8,12 @@ files; `report` shows the latest score and the trend for each checklist item.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import re
 import subprocess
 import sys
 import tempfile
-from collections import defaultdict
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -43,6 +44,13 @@ class Checklist(BaseModel):
 
 
 def checklist() -> dict[str, ChecklistItem]:
+    return dict(_checklist())
+
+
+@functools.cache
+def _checklist() -> dict[str, ChecklistItem]:
+    # Read once per process: every criterion of every scorecard checks its item against it,
+    # and parsing the file again each time made the handbook's build slow.
     data = Checklist.model_validate(yaml.safe_load(CHECKLIST_FILE.read_text(encoding="utf-8")))
     return {item.id: item for item in data.items}
 
@@ -96,6 +104,17 @@ class OwnTests(BaseModel):
     wrong_fixes: int = Field(ge=0)
 
 
+class AssistantAudit(BaseModel):
+    """An AI assistant's review of the same copy, in the findings format, scored the
+    same way as the learner's (`--score-findings AI_FINDINGS.md`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    file: str
+    located: int = Field(ge=0)
+    of: int = Field(ge=0)
+    unmatched: int = Field(ge=0)  # the assistant's false alarms or extra findings
+
+
 class Measured(BaseModel):
     """What `new` measured by running the drill's tests against the learner's copy."""
 
@@ -114,11 +133,17 @@ class Measured(BaseModel):
     own_tests: OwnTests | None = None
     # The seed of a mixed attempt (`nox -s start -- drillN --mix`); absent for the starter.
     mix_seed: int | None = None
+    # Optional: how an assistant's review of the same copy scored, for a team tracking
+    # over months how its assistant's recall compares with its people's.
+    assistant_audit: AssistantAudit | None = None
 
 
 class Scorecard(BaseModel):
     model_config = ConfigDict(extra="forbid")
     drill: str
+    # Whose self-audit this is. Cards from before people had folders have none: they
+    # belong to the folder they sit in, or to "unnamed" at the top of scorecards/.
+    person: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
     date: dt.date | None = None  # None only in a drill's template
     target: str | None = None
     measured: Measured | None = None
@@ -183,6 +208,11 @@ def load(path: Path, *, filled: bool = True) -> tuple[Scorecard | None, list[str
 
 
 def template_for(drill_name: str) -> Scorecard:
+    return _template(drill_name).model_copy(deep=True)
+
+
+@functools.cache
+def _template(drill_name: str) -> Scorecard:
     drill = get_drill(drill_name)
     data = yaml.safe_load((drill.folder / "scorecard.yml").read_text(encoding="utf-8"))
     return Scorecard.model_validate(data)
@@ -217,7 +247,7 @@ def measure(drill_name: str, target: str) -> Measured:
         )
     bench = load_script(drill, "bench") if drill.has_script("bench") else None
     figures = getattr(bench, "scorecard_figures", None)
-    audit, own_tests, mix_seed = _learner_figures(drill_name, target)
+    audit, own_tests, mix_seed, assistant = _learner_figures(drill_name, target)
     return Measured(
         command=f"nox -s {drill_name} -- --target {target}",
         tests_passed=outcome["passed"],
@@ -228,12 +258,13 @@ def measure(drill_name: str, target: str) -> Measured:
         audit=audit,
         own_tests=own_tests,
         mix_seed=mix_seed,
+        assistant_audit=assistant,
     )
 
 
 def _learner_figures(
     drill_name: str, target: str
-) -> tuple[AuditScore | None, OwnTests | None, int | None]:
+) -> tuple[AuditScore | None, OwnTests | None, int | None, AssistantAudit | None]:
     """The audit score and the grade the copy's last runs recorded; scored now when the
     copy has FINDINGS.md or my_tests/ but no record of them (then not blind: the flaws
     may have been named since)."""
@@ -261,13 +292,50 @@ def _learner_figures(
         own = attempt.load(resolved.path).get("own_tests")
     audit = AuditScore(**{k: findings[k] for k in AuditScore.model_fields}) if findings else None
     graded = OwnTests(**{k: own[k] for k in OwnTests.model_fields}) if own else None
-    return audit, graded, mix.seed if mix else None
+    helper = record.get("assistant_findings")
+    assistant = (
+        AssistantAudit(**{k: helper[k] for k in AssistantAudit.model_fields}) if helper else None
+    )
+    return audit, graded, mix.seed if mix else None, assistant
 
 
-def new(drill_name: str, target: str | None = None, *, folder: Path = SCORECARDS) -> str:
+def person_slug(name: str) -> str:
+    """A person's folder name: "Ada Lovelace" -> "ada-lovelace"."""
+    slug = re.sub(r"[^a-z0-9._-]+", "-", name.strip().lower()).strip("-.")
+    return slug[:64]
+
+
+def whose(person: str | None) -> str:
+    """The scorecard's owner: as given, else git's user.name, else asked for on a
+    terminal; one paragraph when none of those says."""
+    if person is None:
+        result = subprocess.run(
+            ["git", "config", "user.name"], capture_output=True, text=True, cwd=PROJECT_ROOT
+        )
+        person = result.stdout.strip() if result.returncode == 0 else ""
+        if not person and sys.stdin.isatty():
+            person = input("Whose scorecard is this (your name)? ")
+    slug = person_slug(person or "")
+    if not slug:
+        raise DrillError(
+            "Say whose scorecard this is: `nox -s scorecard -- new drill4 --person ada`, or "
+            "set your name for git (`git config user.name 'Ada Lovelace'`). Scorecards live "
+            "in scorecards/<person>/."
+        )
+    return slug
+
+
+def new(
+    drill_name: str,
+    target: str | None = None,
+    *,
+    folder: Path = SCORECARDS,
+    person: str | None = None,
+) -> str:
     drill = get_drill(drill_name)
+    person = whose(person)
     today = dt.date.today()
-    destination = folder / f"{today.isoformat()}-{drill.name}.yml"
+    destination = folder / person / f"{today.isoformat()}-{drill.name}.yml"
     if destination.exists():
         raise DrillError(
             f"{shown(destination)} already exists, so nothing was written: it may hold your "
@@ -278,6 +346,7 @@ def new(drill_name: str, target: str | None = None, *, folder: Path = SCORECARDS
     template_text = (drill.folder / "scorecard.yml").read_text(encoding="utf-8")
     header = yaml.safe_dump(
         {
+            "person": person,
             "date": today,
             "target": target,
             "measured": measured.model_dump(exclude_none=True),
@@ -286,7 +355,7 @@ def new(drill_name: str, target: str | None = None, *, folder: Path = SCORECARDS
     )
     # Keep the template's comments and layout: prepend what was measured after `drill:`.
     filled = template_text.replace(f"drill: {drill.name}\n", f"drill: {drill.name}\n{header}", 1)
-    folder.mkdir(parents=True, exist_ok=True)
+    destination.parent.mkdir(parents=True, exist_ok=True)
     destination.write_text(filled, encoding="utf-8")
     learned = []
     if measured.audit:
@@ -312,8 +381,17 @@ def new(drill_name: str, target: str | None = None, *, folder: Path = SCORECARDS
 # -- check --------------------------------------------------------------------------------
 
 
+EXAMPLE = "example"
+
+
 def filled_scorecards(folder: Path = SCORECARDS) -> list[Path]:
-    return sorted(folder.glob("*.yml"))
+    """Every scorecard in `folder` and its people's folders. The worked example inside
+    scorecards/ is the handbook's, not the learner's: it counts only when asked for."""
+    return sorted(
+        path
+        for path in folder.rglob("*.yml")
+        if not (folder == SCORECARDS and EXAMPLE in path.relative_to(folder).parts)
+    )
 
 
 def expand(paths: list[Path]) -> list[Path]:
@@ -357,94 +435,3 @@ def check(paths: list[Path]) -> tuple[int, list[str]]:
 
 
 # -- report -------------------------------------------------------------------------------
-
-
-def history(paths: list[Path]) -> dict[str, list[tuple[dt.date, float]]]:
-    """checklist id -> [(date, mean score of that item's criteria that day)], oldest first.
-
-    Unscored criteria do not count; a day with several drills for one item averages them.
-    """
-    per_day: dict[str, dict[dt.date, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for path in paths:
-        card, problems = load(path)
-        if problems:
-            raise DrillError("\n".join(problems))
-        for criterion in card.criteria:
-            if criterion.score is not None:
-                per_day[criterion.checklist][card.date].append(criterion.score)
-    return {
-        item: [(day, sum(s) / len(s)) for day, s in sorted(days.items())]
-        for item, days in per_day.items()
-    }
-
-
-def report_rows(paths: list[Path]) -> list[dict]:
-    """One row per checklist item, in checklist order: latest score and its trend."""
-    scores = history(paths)
-    rows = []
-    for item in checklist().values():
-        points = scores.get(item.id, [])
-        latest = points[-1] if points else None
-        previous = points[-2][1] if len(points) > 1 else None
-        rows.append(
-            {
-                "item": item.name,
-                "id": item.id,
-                "latest": latest[1] if latest else None,
-                "date": latest[0] if latest else None,
-                "change": None if previous is None else latest[1] - previous,
-                "trend": " → ".join(f"{s:g}" for _, s in points),
-            }
-        )
-    return rows
-
-
-def report_table(rows: list[dict]) -> str:
-    """A Markdown table with aligned columns, so it reads as well in a terminal."""
-    table = [["Checklist item", "Latest", "Scored on", "Change", "History"]]
-    for row in rows:
-        if row["latest"] is None:
-            table.append([row["item"], "not scored", "", "", ""])
-            continue
-        change = "" if row["change"] is None else f"{row['change']:+g}"
-        table.append([row["item"], f"{row['latest']:g}", str(row["date"]), change, row["trend"]])
-    widths = [max(len(line[col]) for line in table) for col in range(len(table[0]))]
-    lines = [
-        "| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |"
-        for line in table
-    ]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines)
-
-
-def report_chart(paths: list[Path], output: Path) -> Path:
-    """A line chart of every scored checklist item over time (PNG or SVG by suffix)."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display: write files only
-    import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
-
-    scores = history(paths)
-    names = {item.id: item.name for item in checklist().values()}
-    figure, axes = plt.subplots(figsize=(8, 4), dpi=120)
-    for item_id in names:
-        if item_id in scores:
-            days, values = zip(*scores[item_id], strict=True)
-            axes.plot(days, values, marker="o", label=names[item_id])
-    axes.set_ylim(-0.2, 3.2)
-    axes.set_yticks([0, 1, 2, 3])
-    axes.set_ylabel("score (0 to 3)")
-    axes.set_title("Self-audit scores by checklist item")
-    axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
-    axes.grid(alpha=0.3)
-    if axes.get_legend_handles_labels()[0]:  # nothing scored yet: no legend to draw
-        axes.legend(loc="lower right", fontsize="small")
-    figure.autofmt_xdate()
-    figure.tight_layout()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    # A fixed hash salt and no date metadata keep the SVG identical between runs.
-    plt.rcParams["svg.hashsalt"] = "scorecards"
-    figure.savefig(output, metadata={"Date": None} if output.suffix == ".svg" else None)
-    plt.close(figure)
-    return output

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from drillkit import scorecards, workspace
+from drillkit import scorecards, team, workspace
 from drillkit.catalog import PROJECT_ROOT, all_drills, get_drill
 from drillkit.errors import DrillError
 from drillkit.noxhelp import requested_sessions, unknown_session_message
@@ -116,7 +116,7 @@ def test_a_chart_given_a_folder_is_written_inside_it_where_it_says(tmp_path):
     assert result.returncode == 0, result.stderr
     written = tmp_path / scorecards.CHART_NAME
     assert written.is_file()
-    assert f"Chart of scores over time: {written}" in result.stdout
+    assert f"Chart of the team's latest scores: {written}" in result.stdout
     assert [p.name for p in tmp_path.iterdir()] == [scorecards.CHART_NAME]
 
 
@@ -139,7 +139,8 @@ def test_true_is_not_a_score(tmp_path):
 def test_a_report_with_nothing_scored_draws_no_empty_legend(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns when a legend has no entries
-        scorecards.report_chart([_filled(tmp_path, None)], tmp_path / "chart.png")
+        path = _filled(tmp_path, None)
+        team.person_chart(team.load_cards(tmp_path, [path]), tmp_path / "chart.png")
     assert (tmp_path / "chart.png").is_file()
 
 

@@ -55,3 +55,101 @@ def test_parametrized_cases_are_grouped_under_their_test():
         ["t.py::test_matrix[user GET /a/]", "t.py::test_matrix[staff GET /a/]", "t.py::test_b"]
     )
     assert cell == "`test_matrix` (user GET /a/; staff GET /a/)<br>`test_b`"
+
+
+# --- the built site keeps the drills' secrets ------------------------------------------------
+
+
+def _site_with(tmp_path, body: str, index_text: str = ""):
+    import json
+
+    page = tmp_path / "drills" / "drill4" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(f"<html><body><article>{body}</article></body></html>")
+    (tmp_path / "search").mkdir()
+    (tmp_path / "search" / "search_index.json").write_text(
+        json.dumps({"docs": [{"location": "drills/drill4/", "title": "", "text": index_text}]})
+    )
+    return tmp_path
+
+
+def _a_flaw_title() -> str:
+    from drillkit.catalog import get_drill
+
+    return get_drill("drill4").flaws[0].title
+
+
+def test_a_flaw_title_in_a_hint_heading_is_reported(tmp_path):
+    from drillkit.check_site import check_spoilers
+
+    body = f'<details class="tip"><summary>{_a_flaw_title()}</summary><p>hint</p></details>'
+    problems = check_spoilers(_site_with(tmp_path, body))
+    assert any("the collapsible title" in problem for problem in problems), problems
+
+
+def test_a_flaw_title_inside_a_spoiler_is_allowed(tmp_path):
+    from drillkit.check_site import check_spoilers
+
+    body = (
+        '<details class="tip spoiler"><summary>Finding 1</summary>'
+        f"<p>{_a_flaw_title()}</p></details>"
+    )
+    assert check_spoilers(_site_with(tmp_path, body)) == []
+
+
+def test_a_flaw_title_in_the_search_index_or_the_toc_is_reported(tmp_path):
+    from drillkit.check_site import check_spoilers
+
+    title = _a_flaw_title()
+    body = f'<nav class="md-nav md-nav--secondary"><a href="#x">{title}</a></nav>'
+    problems = check_spoilers(_site_with(tmp_path, body, index_text=f"<p>{title}</p>"))
+    assert any("table of contents" in problem for problem in problems), problems
+    assert any("search index" in problem for problem in problems), problems
+
+
+def test_a_hint_title_names_the_finding_and_its_file_never_the_flaw(tmp_path):
+    import dataclasses
+
+    import pytest
+
+    from drillkit.catalog import get_drill
+    from drillkit.docs import hint_title
+
+    real = get_drill("drill4")
+    toml = (real.folder / "drill.toml").read_text(encoding="utf-8")
+    first, second = real.flaws[0], real.flaws[1]
+    # The second flaw gains a location, as drill.toml's `locations` gives it.
+    marker = f'id = "{second.id}"'
+    (tmp_path / "drill.toml").write_text(
+        toml.replace(
+            marker, marker + '\nlocations = [{file = "notes/views.py", lines = [1, 9]}]', 1
+        )
+    )
+    drill = dataclasses.replace(real, folder=tmp_path)
+    assert hint_title(drill, f"{first.id} {first.title}") == "Finding 1"
+    assert hint_title(drill, f"{second.id} {second.title}") == "Finding 2 · in notes/views.py"
+    with pytest.raises(ValueError, match="does not start with one of its flaw ids"):
+        hint_title(drill, first.title)
+
+
+def test_a_spoiler_block_leaves_search_and_the_toc_and_says_it_is_a_spoiler():
+    from types import SimpleNamespace
+
+    from drillkit import site_hooks
+
+    html = (
+        '<h2 id="hints">Hints</h2>'
+        '<details class="tip spoiler"><summary>Finding 1</summary>'
+        '<h3 id="the-fix">The fix</h3><p>answer</p></details>'
+        '<ul><li class="task-list-item"><label><input type="checkbox" disabled></label>'
+        " Scope every queryset</li></ul>"
+    )
+    fix = SimpleNamespace(id="the-fix", children=[])
+    toc = SimpleNamespace(items=[SimpleNamespace(id="hints", children=[fix])])
+    out = site_hooks.on_page_content(html, SimpleNamespace(toc=toc), None, None)
+    assert '<details class="tip spoiler" data-search-exclude=""' in out
+    assert '<h3 data-search-exclude="" id="the-fix">' in out
+    assert '<span class="spoiler-label">Spoiler</span>Finding 1' in out
+    assert 'aria-label="Scope every queryset"' in out
+    assert [item.id for item in toc.items] == ["hints"]
+    assert toc.items[0].children == []

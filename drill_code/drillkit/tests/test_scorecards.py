@@ -1,12 +1,14 @@
 """Scorecards: the checklist, the templates, and what `check`, `new` and `report` do."""
 
+import datetime as dt
+import shutil
 import subprocess
 import sys
 
 import pytest
 import yaml
 
-from drillkit import scorecards
+from drillkit import scorecards, team
 from drillkit.catalog import PROJECT_ROOT, all_drills
 from drillkit.errors import DrillError
 
@@ -46,7 +48,7 @@ def _write(tmp_path, text, name="2026-11-02-drill4.yml"):
 
 
 def _example_with(tmp_path, change):
-    card = yaml.safe_load(scorecards.filled_scorecards(EXAMPLE)[-1].read_text())
+    card = yaml.safe_load((EXAMPLE / "ada" / "2026-10-05-drill4.yml").read_text())
     change(card)
     return _write(tmp_path, yaml.safe_dump(card, sort_keys=False))
 
@@ -127,35 +129,100 @@ def test_check_on_the_command_line_exits_non_zero_without_a_traceback(tmp_path):
 
 def test_new_records_what_the_tests_measured_and_never_overwrites(tmp_path):
     starter = str(DRILL.starter.relative_to(PROJECT_ROOT))
-    message = scorecards.new(DRILL.name, starter, folder=tmp_path)
-    (written,) = tmp_path.glob(f"*-{DRILL.name}.yml")
+    message = scorecards.new(DRILL.name, starter, folder=tmp_path, person="Ada Lovelace")
+    (written,) = tmp_path.glob(f"ada-lovelace/*-{DRILL.name}.yml")
     card = yaml.safe_load(written.read_text())
+    assert card["person"] == "ada-lovelace"
     assert card["measured"]["flaws_fixed"] == []
     assert card["measured"]["flaws_open"] == [flaw.id for flaw in DRILL.flaws]
     assert card["measured"]["tests_failed"] > 0
     assert "nox -s scorecard -- check" in message
     written.write_text(written.read_text() + "# my scores\n")
     with pytest.raises(DrillError, match="already exists, so nothing was written"):
-        scorecards.new(DRILL.name, starter, folder=tmp_path)
+        scorecards.new(DRILL.name, starter, folder=tmp_path, person="ada-lovelace")
     assert written.read_text().endswith("# my scores\n")
 
 
 def test_new_explains_a_missing_copy(tmp_path):
     with pytest.raises(DrillError, match="does not exist"):
-        scorecards.new(DRILL.name, "workspace/not-there", folder=tmp_path)
+        scorecards.new(DRILL.name, "workspace/not-there", folder=tmp_path, person="ada")
     assert not list(tmp_path.iterdir())
 
 
-def test_report_shows_the_latest_score_and_the_trend_per_item():
-    rows = {row["id"]: row for row in scorecards.report_rows(scorecards.filled_scorecards(EXAMPLE))}
-    jwt = rows["jwt-lifecycle"]
-    assert (jwt["latest"], str(jwt["date"]), jwt["change"]) == (2.5, "2026-10-05", 1.0)
-    assert jwt["trend"] == "0.5 → 1.5 → 2.5"
+def test_the_example_is_a_team_of_three_over_several_months():
+    cards = team.load_cards(EXAMPLE, scorecards.filled_scorecards(EXAMPLE))
+    assert team.people(cards) == ["ada", "bea", "cem"]
+    months = {(c.date.year, c.date.month) for c in cards}
+    assert len(months) >= 3
 
 
-def test_report_writes_a_chart(tmp_path):
-    chart = scorecards.report_chart(scorecards.filled_scorecards(EXAMPLE), tmp_path / "r.png")
-    assert chart.read_bytes().startswith(b"\x89PNG")
+def test_the_person_view_shows_evidence_beside_each_score_and_flags_a_gap():
+    cards = team.only(team.load_cards(EXAMPLE, scorecards.filled_scorecards(EXAMPLE)), "cem")
+    table = team.person_table(cards)
+    permissions = next(line for line in table.splitlines() if line.startswith("| Permissions"))
+    assert "3 of 11 flaws fixed" in permissions
+    assert "self-score 2.5, but 3 of 11 flaws fixed" in permissions
+
+
+def test_the_team_view_counts_latest_scores_and_names_who_fell():
+    cards = team.load_cards(EXAMPLE, scorecards.filled_scorecards(EXAMPLE))
+    table = team.team_table(cards)
+    permissions = next(line for line in table.splitlines() if line.startswith("| Permissions"))
+    cells = [cell.strip() for cell in permissions.strip("|").split("|")]
+    assert cells[1] == "0 / 0 / 2 / 1"  # ada 2, cem 2.5, bea 3
+    assert cells[4] == "ada"  # 2.5 in October, 2 in November
+
+
+def test_the_agenda_draws_on_the_scorecards():
+    cards = team.load_cards(EXAMPLE, scorecards.filled_scorecards(EXAMPLE))
+    text = team.agenda(cards, dt.date(2026, 12, 1), since_days=60, cadence_days=30)
+    assert "- ada: **Permissions** fell from 2.5 to 2 (2026-11-23)." in text
+    assert "- cem, drill4 on 2026-10-19: **Permissions** self-score 2.5" in text
+    assert "- drill5:" in text  # nobody has attempted it
+    assert "- cem: last scorecard 2026-10-19, 43 days ago" in text
+
+
+def test_report_writes_a_chart_for_the_team_and_for_a_person(tmp_path):
+    cards = team.load_cards(EXAMPLE, scorecards.filled_scorecards(EXAMPLE))
+    assert team.team_chart(cards, tmp_path / "t.png").read_bytes().startswith(b"\x89PNG")
+    svg = team.person_chart(team.only(cards, "ada"), tmp_path / "a.svg").read_text()
+    assert "<svg" in svg
+    assert "#888888" in svg  # neutral text, readable on both site schemes
+
+
+def test_an_unknown_person_is_explained():
+    cards = team.load_cards(EXAMPLE, scorecards.filled_scorecards(EXAMPLE))
+    with pytest.raises(DrillError, match=r"no scorecards for .zoe.*ada, bea, cem"):
+        team.only(cards, "zoe")
+
+
+def test_a_scorecard_owned_by_nobody_counts_as_unnamed_and_is_pointed_out(tmp_path):
+    shutil.copy(EXAMPLE / "ada" / "2026-10-05-drill4.yml", tmp_path / "2026-10-05-drill4.yml")
+    shutil.copytree(EXAMPLE / "bea", tmp_path / "bea")
+    cards = team.load_cards(tmp_path, scorecards.filled_scorecards(tmp_path))
+    assert team.people(cards) == ["bea", team.UNNAMED]
+    notes = " ".join(team.team_notes(cards, dt.date(2026, 12, 1), 30))
+    assert "1 scorecards have no owner" in notes
+
+
+def test_a_card_in_someone_elses_folder_is_refused(tmp_path):
+    (tmp_path / "cem").mkdir()
+    shutil.copy(EXAMPLE / "bea" / "2026-10-12-drill1.yml", tmp_path / "cem" / "x.yml")
+    with pytest.raises(DrillError, match="says `person: bea` but sits in cem's folder"):
+        team.load_cards(tmp_path, scorecards.filled_scorecards(tmp_path))
+
+
+def test_new_without_a_person_or_git_name_says_how_to_give_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "none"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
+    with pytest.raises(DrillError, match="Say whose scorecard this is"):
+        scorecards.whose(None)
+    assert scorecards.whose("Ada Lovelace") == "ada-lovelace"
+
+
+def test_your_reports_leave_the_worked_example_out(tmp_path):
+    assert not any("example" in p.parts for p in scorecards.filled_scorecards())
 
 
 def test_report_with_no_scorecards_explains_what_to_do(tmp_path):
