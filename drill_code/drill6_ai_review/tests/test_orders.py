@@ -242,6 +242,7 @@ def march(alice):
     _order_at(alice, "FEB-28", datetime(2026, 2, 28, 23, 59, tzinfo=UTC))
     _order_at(alice, "MAR-01", datetime(2026, 3, 1, 0, 0, tzinfo=UTC))
     _order_at(alice, "MAR-31-PM", datetime(2026, 3, 31, 14, 30, tzinfo=UTC))
+    _order_at(alice, "MAR-31-LAST", datetime(2026, 3, 31, 23, 59, 59, 999999, tzinfo=UTC))
     _order_at(alice, "APR-01", datetime(2026, 4, 1, 0, 0, tzinfo=UTC))
 
 
@@ -258,14 +259,20 @@ def _statement(client, **dates):
 
 
 def test_the_statement_starts_at_midnight_on_date_from(as_alice, march):
-    assert _statement(as_alice, date_from="2026-03-01") == ["APR-01", "MAR-01", "MAR-31-PM"]
+    assert _statement(as_alice, date_from="2026-03-01") == [
+        "APR-01",
+        "MAR-01",
+        "MAR-31-LAST",
+        "MAR-31-PM",
+    ]
 
 
 @pytest.mark.flaw("D6-F13")
 def test_the_statement_includes_the_whole_of_date_to(as_alice, march):
     march_only = _statement(as_alice, date_from="2026-03-01", date_to="2026-03-31")
-    assert march_only == ["MAR-01", "MAR-31-PM"], (
-        "date_to=2026-03-31 must include orders placed on the 31st, and nothing from April"
+    assert march_only == ["MAR-01", "MAR-31-LAST", "MAR-31-PM"], (
+        "date_to=2026-03-31 must include every order placed on the 31st, up to its last "
+        "microsecond, and nothing from April"
     )
 
 
