@@ -17,6 +17,13 @@ import nox
 ROOT = Path(__file__).parent
 sys.path.insert(0, str(ROOT / "drill_code"))
 
+if sys.version_info < (3, 11):  # noqa: UP036  (nox itself may run on an older Python)
+    sys.exit(
+        f"nox runs on Python {sys.version_info.major}.{sys.version_info.minor}, and the "
+        "handbook needs 3.11 or newer. Install nox with a newer Python, e.g. "
+        '`pipx install --python python3.12 "nox[uv]"`, then run nox again.'
+    )
+
 from drillkit import workspace  # noqa: E402  (needs the sys.path line above)
 from drillkit.browsercheck import BrowserMissing, find_chromium  # noqa: E402
 from drillkit.catalog import SCRIPTS, all_drills  # noqa: E402

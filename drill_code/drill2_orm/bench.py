@@ -38,8 +38,16 @@ from drillkit.targets import resolve_target  # noqa: E402
 SIZES = (10, 100, 1000)
 SQL_SIZE = 3  # books in the catalogue whose SQL results/sql/ shows
 SPEEDUP_GOAL = 10  # the solution must be this much faster at the largest N, on SQLite
-# The one flaw no budget row can show: its query count is fine, its numbers are not.
-EXTRA_SQL = {"D2-F9": (budgets.PUBLISHERS, budgets.EVERYTHING)}
+# The SQL shown for a flaw is its first budget row's, unless this says otherwise: D2-F9
+# has no budget row (its query count is fine, its numbers are not), D2-F6 and D2-F8 are
+# clearest as the endpoint's whole SQL, and D2-F10 is about the columns the feed loads.
+SQL_SHOWN = {
+    "D2-F6": (budgets.TOP_RATED, budgets.EVERYTHING, "the top-rated books"),
+    "D2-F8": (budgets.REVIEWS, budgets.EVERYTHING, "the review feed"),
+    "D2-F9": (budgets.PUBLISHERS, budgets.EVERYTHING, "the publishers with both counts"),
+    "D2-F10": (budgets.REVIEWS, (budgets.REVIEW_T,), "the reviews, and the columns they load"),
+}
+ANSWER_SHOWN = {"D2-F9"}  # the flaw is in the answer, so the file shows the answer
 
 
 # -- run inside a target (see drillkit.benchkit.run_in_target) -----------------------------
@@ -202,6 +210,13 @@ def verdicts(base: dict, solution: dict, base_label: str, postgres: bool) -> lis
             f"from {worst[1]:,.1f}x ({_endpoint(solution[worst[0]]['path'])}) to "
             f"{best[1]:,.1f}x ({_endpoint(solution[best[0]]['path'])})."
         )
+        one = f"{budgets.BOOK}@{largest}"
+        lines.append(
+            f"One book ({_endpoint(budgets.BOOK)}) at N={largest}: {base[one]['queries']} "
+            f"queries on the {base_label} and {solution[one]['queries']} on the solution, "
+            f"{_ms(base[one]['seconds'])} ms against {_ms(solution[one]['seconds'])} ms "
+            f"({base[one]['seconds'] / solution[one]['seconds']:,.1f}x)."
+        )
     differ = sorted(
         {_endpoint(base[k]["path"]) for k in base if base[k]["digest"] != solution[k]["digest"]}
     )
@@ -248,8 +263,7 @@ def sql_files(starter: dict[str, list[str]], solution: dict[str, list[str]]) -> 
     for row in budgets.BUDGETS:
         if row.flaw and row.flaw not in where:
             where[row.flaw] = (row.path, row.tables, row.loads)
-    for flaw, (path, tables) in EXTRA_SQL.items():
-        where[flaw] = (path, tables, "the publishers with both counts")
+    where.update(SQL_SHOWN)
     files = {}
     for flaw, (path, tables, loads) in sorted(where.items()):
         row = budgets.Budget(path, loads, tables, 0, flaw)
@@ -268,7 +282,7 @@ def sql_files(starter: dict[str, list[str]], solution: dict[str, list[str]]) -> 
                         "(similar queries); the first one:"
                     )
                 lines.append(sqlparse.format(group.example.sql, reindent=True).strip() + ";")
-            if flaw in EXTRA_SQL:  # the flaw is in the answer, so show the answer
+            if flaw in ANSWER_SHOWN:
                 lines += ["", "-- The answer:"] + [
                     f"--   {item['name']}: book_count {item['book_count']}, "
                     f"review_count {item['review_count']}"
@@ -359,12 +373,19 @@ def write(base_rows, solution_rows, report, notes, options) -> None:
     )
     written = [RESULTS / f"bench-{backend}.json", RESULTS / f"bench-{backend}.md"]
     if backend == "sqlite":  # the SQL on the page, and the payloads, come from SQLite
-        for name, text in _generated().items():
+        generated = _generated()
+        for stale in set(_sql_files_on_disk()) - set(generated):
+            (HERE / stale).unlink()
+        for name, text in generated.items():
             path = HERE / name
             path.parent.mkdir(exist_ok=True)
             path.write_text(text)
             written.append(path)
     print("\nWrote " + ", ".join(shown(p) for p in written))
+
+
+def _sql_files_on_disk() -> list[str]:
+    return [f"results/sql/{path.name}" for path in (RESULTS / "sql").glob("*.sql")]
 
 
 def _generated() -> dict[str, str]:
@@ -416,10 +437,13 @@ def check(starter, solution) -> int:
                     )
                 )
     if backend == "sqlite":
-        for name, text in _generated().items():
+        generated = _generated()
+        for name, text in generated.items():
             path = HERE / name
             if not path.is_file() or path.read_text() != text:
                 problems.append(f"{shown(path)} differs from what the code produces now")
+        for stale in sorted(set(_sql_files_on_disk()) - set(generated)):
+            problems.append(f"{shown(HERE / stale)} is no longer produced: delete it")
     if problems:
         print("The committed results are out of date:\n  " + "\n  ".join(problems))
         print("\nRun `nox -s bench -- drill2 --write` and commit results/ and tests/payloads.json.")

@@ -1,4 +1,4 @@
-"""Drill 6's review run: what linters catch in the AI-written starter, and what only review does.
+"""Drill 6's review run: what linters catch in the starter, and what only review does.
 
     nox -s bench -- drill6            run bandit and ruff's S rules on the starter and the
                                       solution, and write results/ for the handbook page
@@ -326,11 +326,7 @@ def _comparable(text: str) -> str:
 
 
 def scorecard_figures(target: str) -> dict[str, int]:
-    """What the linters still report on the learner's copy, for `nox -s scorecard -- new drill6`.
-
-    The webhook secret in config/settings.py is reported on every copy (B105, S105): it is
-    the test key, so a fully fixed copy still shows one finding from each tool.
-    """
+    """What the linters still report on the learner's copy, for `nox -s scorecard -- new drill6`."""
     path = resolve_target(DRILL, target).path
     found = run_bandit(path) + run_ruff(path)
     return {

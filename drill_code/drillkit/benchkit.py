@@ -39,6 +39,7 @@ from typing import Any
 from drillkit.catalog import DRILL_CODE, get_drill, import_file, shown
 from drillkit.errors import DrillError
 from drillkit.targets import BUILT_IN, Target, activate, resolve_target
+from drillkit.terminal import status
 
 _TRACEBACK_LINES = 25
 
@@ -71,13 +72,14 @@ def run_in_target(target: Target, function: Callable[..., Any], /, **kwargs: Any
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(DRILL_CODE), env.get("PYTHONPATH")) if p
         )
-        done = subprocess.run(
-            [sys.executable, "-m", "drillkit.benchkit", str(job)],
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
+        with status(f"{function.__name__}() in {target.drill.name}'s {target.label}"):
+            done = subprocess.run(
+                [sys.executable, "-m", "drillkit.benchkit", str(job)],
+                env=env,
+                stderr=subprocess.PIPE,
+                text=True,
+                check=False,
+            )
         if done.returncode != 0:
             tail = "\n".join(done.stderr.strip().splitlines()[-_TRACEBACK_LINES:])
             raise DrillError(

@@ -6,6 +6,7 @@ switch faults on and off while it runs:
     with FaultProxy("127.0.0.1", 5432) as proxy:   # listens on 127.0.0.1:proxy.port
         proxy.cut()          # drop every open connection and refuse new ones
         proxy.latency(0.2)   # hold every chunk of data 0.2 s, in each direction
+        proxy.hang()         # drop open connections; accept new ones and never answer
         proxy.restore()      # clean pass-through again
 
 The faults are the ones a network or an overloaded server produces, seen from the
@@ -45,7 +46,8 @@ class ProxyStats:
 
     accepted: int = 0  # connections forwarded to the upstream server
     refused: int = 0  # connections reset on arrival because the proxy was cut
-    dropped: int = 0  # open connections reset by cut()
+    dropped: int = 0  # open connections reset by cut() or hang()
+    hung: int = 0  # connections accepted during hang() and never answered
     upstream_failures: int = 0  # connections reset because the upstream did not answer
 
 
@@ -111,6 +113,8 @@ class FaultProxy:
         self._accept_thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._cut = False
+        self._hang = False
+        self._held: set[socket.socket] = set()  # accepted during hang(), never answered
         self._latency = 0.0
 
     # -- lifecycle ------------------------------------------------------------------
@@ -136,6 +140,7 @@ class FaultProxy:
             links = list(self._links)
         for link in links:
             link.close(reset=True)
+        self._release_held()
         with self._lock:
             threads = list(self._threads)
         for thread in threads:
@@ -177,6 +182,21 @@ class FaultProxy:
         """
         with self._lock:
             self._cut = True
+        self._drop_open_links()
+
+    def hang(self) -> None:
+        """Drop every open connection, then accept new ones and never answer them.
+
+        A server mid-failover, or one too overloaded to run its accept loop, looks like
+        this from the client: the TCP connection succeeds, and then nothing comes back.
+        Only a client-side timeout ends the wait. restore() resets the held connections.
+        """
+        with self._lock:
+            self._hang = True
+        self._drop_open_links()
+
+    def _drop_open_links(self) -> None:
+        with self._lock:
             links = list(self._links)
             self._links.clear()
         for link in links:
@@ -202,7 +222,16 @@ class FaultProxy:
         """
         with self._lock:
             self._cut = False
+            self._hang = False
             self._latency = 0.0
+        self._release_held()
+
+    def _release_held(self) -> None:
+        with self._lock:
+            held = list(self._held)
+            self._held.clear()
+        for sock in held:
+            _reset(sock)
 
     # -- the threads ----------------------------------------------------------------
 
@@ -249,6 +278,11 @@ class FaultProxy:
                 self.stats.refused += 1
             _reset(client)
             return
+        if self._hang:
+            with self._lock:
+                self.stats.hung += 1
+                self._held.add(client)
+            return
         try:
             upstream = self._open_upstream()
         except OSError:
@@ -262,15 +296,20 @@ class FaultProxy:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         link = _Link(client, upstream)
         with self._lock:
-            # cut() may have run while we connected upstream: honour it.
+            # cut() or hang() may have run while we connected upstream: honour it.
             refused = self._cut or self._stopping.is_set()
+            held = not refused and self._hang
             if refused:
                 self.stats.refused += 1
+            elif held:
+                self.stats.hung += 1
+                self._held.add(client)
             else:
                 self.stats.accepted += 1
                 self._links.add(link)
-        if refused:
-            _reset(client)
+        if refused or held:
+            if refused:
+                _reset(client)
             upstream.close()
             return
         self._spawn(self._pump, "up", link, client, upstream)

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from drillkit.catalog import PROJECT_ROOT, all_drills, get_drill
 from drillkit.errors import DrillError
+from drillkit.terminal import steps
 
 BUDGET_SECONDS = 3.0
 DOCS = "docs"
@@ -75,38 +76,6 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _reporter(total: int, title: str):
-    """(advance(description), close()): a rich progress bar on a terminal, plain lines
-    elsewhere (CI logs)."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        done = [0]
-
-        def advance(description: str) -> None:
-            done[0] += 1
-            print(f"[{done[0]}/{total}] {description}", file=sys.stderr, flush=True)
-
-        return advance, lambda: None
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
-    task = bar.add_task(title, total=total)
-    bar.start()
-
-    def advance(description: str) -> None:
-        bar.update(task, advance=1, description=description)
-
-    return advance, bar.stop
-
-
 def measure(loops: list[str], runs: int) -> list[dict]:
     """Median warm wall time of each loop, after one untimed warm-up run."""
     with tempfile.TemporaryDirectory(prefix="loopbench-") as tmp:
@@ -114,9 +83,8 @@ def measure(loops: list[str], runs: int) -> list[dict]:
         for loop in loops:
             if loop != DOCS:
                 shutil.copytree(get_drill(loop).starter, copies / loop)
-        advance, close = _reporter(len(loops) * (runs + 1), "loops")
         rows = []
-        try:
+        with steps(len(loops) * (runs + 1), "loops") as advance:
             for loop in loops:
                 command = loop_command(loop, copies)
                 _timed(command)  # warm-up: builds the venv on a first run
@@ -138,8 +106,6 @@ def measure(loops: list[str], runs: int) -> list[dict]:
                         "within_budget": median <= BUDGET_SECONDS,
                     }
                 )
-        finally:
-            close()
     return rows
 
 
@@ -147,9 +113,8 @@ def stability(drills: list[str], repeats: int) -> list[dict]:
     """Run each drill `repeats` times on the starter and on the solution; every run of a
     target must find the same flaws fixed and open."""
     targets = ("starter", "solution")
-    advance, close = _reporter(len(drills) * len(targets) * repeats, "verdicts")
     rows = []
-    try:
+    with steps(len(drills) * len(targets) * repeats, "verdicts") as advance:
         for name in drills:
             for target in targets:
                 verdicts = []
@@ -166,8 +131,6 @@ def stability(drills: list[str], repeats: int) -> list[dict]:
                         "verdict": verdicts[0],
                     }
                 )
-    finally:
-        close()
     return rows
 
 

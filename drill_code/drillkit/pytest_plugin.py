@@ -56,6 +56,7 @@ class DrillPlugin:
         # A mix plants only some flaws; the others are neither open nor fixed in it.
         self.planted = planted
         self.passed: set[str] = set()  # node ids whose test passed
+        self.skipped: set[str] = set()  # node ids skipped (e.g. PostgreSQL-only on SQLite)
         self.failed: set[str] = set()  # node ids that failed or errored in any phase
         self.errored: set[str] = set()  # flaw ids with a test that could not run
         self.failed_flaws: dict[str, list[str]] = {}  # failed node id -> its flaw ids
@@ -156,6 +157,8 @@ class DrillPlugin:
             self.failed_flaws[item.nodeid] = flaw_ids(item)
         elif report.when == "call" and report.passed:
             self.passed.add(item.nodeid)
+        elif report.skipped and not hasattr(report, "wasxfail"):
+            self.skipped.add(item.nodeid)
         ids = flaw_ids(item)
         if not ids or self.learner_tests:
             return report
@@ -230,6 +233,7 @@ class DrillPlugin:
                 "failed_tests": {
                     node_id: self.failed_flaws.get(node_id, []) for node_id in sorted(self.failed)
                 },
+                "skipped_tests": sorted(self.skipped),
             }
             self.flaw_report.write_text(json.dumps(outcome, indent=2))
 

@@ -8,6 +8,7 @@ files; `report` shows the latest score and the trend for each checklist item.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import subprocess
@@ -43,6 +44,13 @@ class Checklist(BaseModel):
 
 
 def checklist() -> dict[str, ChecklistItem]:
+    return dict(_checklist())
+
+
+@functools.cache
+def _checklist() -> dict[str, ChecklistItem]:
+    # Read once per process: every criterion of every scorecard checks its item against it,
+    # and parsing the file again each time made the handbook's build slow.
     data = Checklist.model_validate(yaml.safe_load(CHECKLIST_FILE.read_text(encoding="utf-8")))
     return {item.id: item for item in data.items}
 
@@ -200,6 +208,11 @@ def load(path: Path, *, filled: bool = True) -> tuple[Scorecard | None, list[str
 
 
 def template_for(drill_name: str) -> Scorecard:
+    return _template(drill_name).model_copy(deep=True)
+
+
+@functools.cache
+def _template(drill_name: str) -> Scorecard:
     drill = get_drill(drill_name)
     data = yaml.safe_load((drill.folder / "scorecard.yml").read_text(encoding="utf-8"))
     return Scorecard.model_validate(data)

@@ -78,6 +78,13 @@ class Variant:
         return self.header.get("Why wrong", "")
 
     @property
+    def needs_postgres(self) -> bool:
+        """`Needs: postgres`: the fix is wrong only where rows are locked and requests run
+        at once (a race). Its flaw's SQLite tests pass on it; its proof is the PostgreSQL
+        pass's."""
+        return self.header.get("Needs", "").lower() == "postgres"
+
+    @property
     def caught_by(self) -> str:
         return self.header.get("Caught by", "")
 
@@ -101,6 +108,8 @@ def read_variant(drill: Drill, path: Path) -> Variant:
         raise DrillError(f"{shown(path)} names flaw {variant.flaw}, which drill.toml lacks.")
     if variant.kind == "flaw" and not variant.name.startswith(variant.flaw):
         raise DrillError(f"{shown(path)} should be named after its flaw, {variant.flaw}.")
+    if header.get("Needs", "postgres").lower() != "postgres":
+        raise DrillError(f"{shown(path)}: `Needs:` takes one value, postgres.")
     if variant.kind == "wrong-fix" and header["Kind"] not in KINDS:
         raise DrillError(
             f"{shown(path)}: Kind {header['Kind']!r} is not one of {', '.join(KINDS)}."
@@ -181,6 +190,7 @@ class Run:
     flaws: dict[str, str] = field(default_factory=dict)  # flaw id -> fixed/open/error/not run
     failed_tests: dict[str, list[str]] = field(default_factory=dict)  # node id -> flaw ids
     passed: int = 0
+    skipped_tests: list[str] = field(default_factory=list)
     output: str = ""
 
     def tail(self, lines: int = 40) -> str:
@@ -235,6 +245,7 @@ def run_tests(
             run.flaws = outcome["flaws"]
             run.failed_tests = outcome["failed_tests"]
             run.passed = outcome["passed"]
+            run.skipped_tests = outcome.get("skipped_tests", [])
     return run
 
 

@@ -102,7 +102,7 @@ def progress_line(target: Target, outcome: Outcome):
     return line
 
 
-def show(target: Target, outcome: Outcome, console) -> None:
+def show(target: Target, outcome: Outcome, console, *, blind: bool = False) -> None:
     total = len(target.drill.flaws)
     if console.is_terminal:
         console.clear()
@@ -115,6 +115,10 @@ def show(target: Target, outcome: Outcome, console) -> None:
         )
     if outcome.problem:
         console.print(outcome.problem, markup=False, highlight=False)
+    elif blind:
+        # A blind run names no flaw; its own summary (counts, and files if asked) is all
+        # there is to show.
+        console.print(outcome.output.strip(), markup=False, highlight=False)
     elif outcome.fixed == total:
         console.print(
             "Every flaw is fixed. Fill in a scorecard with "
@@ -158,10 +162,11 @@ def watch(
                 force_polling=poll or None,
             )
 
+    blind = "--blind" in pytest_args
     try:
-        show(target, run(target, pytest_args), console)
+        show(target, run(target, pytest_args), console, blind=blind)
         for _changed in changes():
-            show(target, run(target, pytest_args), console)
+            show(target, run(target, pytest_args), console, blind=blind)
     except KeyboardInterrupt:
         pass
     console.print("Stopped watching.", markup=False)

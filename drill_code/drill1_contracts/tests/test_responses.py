@@ -82,6 +82,31 @@ def test_status_is_accepted_in_the_contracts_lower_case(api):
     assert response.status_code == 201, f"status 'published' was refused: {response.body}"
 
 
+@pytest.mark.flaw("D1-F3")
+@pytest.mark.django_db(transaction=True)
+def test_events_stored_before_the_fix_are_sent_in_lower_case(api, organizer):
+    """The rows already in the database hold the old values: changing the choices alone
+    leaves every existing event sending a status the contract does not have."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    first = [("events", "0001_initial")]
+    executor.migrate(first)
+    old_event = executor.loader.project_state(first).apps.get_model("events", "Event")
+    stored = old_event.objects.create(
+        organizer_id=organizer.pk,
+        title="Stored last year",
+        status="PUBLISHED",
+        starts_at="2026-05-14T18:30:00Z",
+        capacity=3,
+        price="1.00",
+    )
+    executor = MigrationExecutor(connection)  # a fresh loader: the graph as it is on disk
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert api.get(f"/api/events/{stored.pk}/").body["status"] == "published"
+
+
 @pytest.mark.flaw("D1-F4")
 def test_prices_are_exact_decimal_strings_as_the_contract_says(api, event, book):
     book("Ada")
@@ -125,6 +150,29 @@ def test_the_ticket_list_is_a_page_of_results_as_the_contract_describes(api, eve
     assert [t["holder_name"] for t in body["results"]] == ["Ada"]
 
 
+@pytest.mark.flaw("D1-F9")
+@pytest.mark.parametrize("path", ["/api/events/", "/api/events/{id}/tickets/"])
+@pytest.mark.parametrize("query", ["", "?page_size=1000", "?page_size=0", "?limit=1000"])
+def test_a_page_holds_20_items_whatever_the_client_asks(path, query, api, organizer, event):
+    """The contract says 20 to a page. A page size the client can raise is an unbounded
+    list again: one request for everything on the day of a big event."""
+    from events.models import Event, Ticket
+
+    Event.objects.filter(pk=event.pk).update(capacity=100)
+    Event.objects.bulk_create(
+        Event(organizer=organizer, title=f"E{n}", starts_at=event.starts_at, capacity=1, price=1)
+        for n in range(24)
+    )
+    Ticket.objects.bulk_create(
+        Ticket(event=event, holder_name=f"H{n}", holder_email=f"h{n}@ex.org", price_paid=1)
+        for n in range(24)
+    )
+    body = api.get(path.format(id=event.pk) + query).body
+    assert isinstance(body, dict), "the list must stay paginated: unbounded lists time out"
+    assert (len(body["results"]), body["count"]) == (20, 25 if "tickets" not in path else 24)
+    assert body["next"] is not None
+
+
 def test_events_are_listed_soonest_first(api, organizer):
     from events.models import Event
 
@@ -151,6 +199,10 @@ ERRORS = [
     ("organizer", "GET",   "/api/events/999999/", None,              404,    "not_found"),
     ("guest",     "PATCH", "/api/events/{id}/",   {"title": "Mine"}, 403,    "permission_denied"),
     ("organizer", "POST",  "/api/events/",        {"title": ""},     400,    "invalid"),
+    # Outside the contract's operations, its promise for every error still holds.
+    ("organizer", "GET",   "/api/no-such-thing/", None,              404,    "not_found"),
+    ("organizer", "DELETE", "/api/events/{id}/",  None,              405,    "method_not_allowed"),
+    (None,        "GET",   "/api/",               None,              404,    "not_found"),
 ]
 # fmt: on
 

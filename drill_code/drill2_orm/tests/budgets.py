@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 BOOKS = "/api/books/?page_size={n}"
-BOOK = "/api/books/1/"
+# Book 10 has six reviews, four of them published: more than the three the detail shows.
+BOOK = "/api/books/10/"
 TOP_RATED = "/api/books/top-rated/?page_size={n}"
 AUTHORS = "/api/authors/?page_size={n}"
 PUBLISHERS = "/api/publishers/?page_size={n}"
@@ -67,11 +68,48 @@ BUDGETS = [
     Budget(BOOK,       "anything else",                              ANYTHING_ELSE,  0, None),
 ]
 BUDGETS += [  # minimum(BOOKS) adds up the book list's rows, so they come first
-    Budget(TOP_RATED,  "the same as the book list",                  EVERYTHING, minimum(BOOKS),
-           "D2-F6"),
+    Budget(TOP_RATED,  "a COUNT, then the books with their averages", (BOOK_T,),    2, "D2-F5"),
+    Budget(TOP_RATED,  "every book's publisher: joined, no query",   (PUBLISHER_T,), 0, "D2-F1"),
+    Budget(TOP_RATED,  "every book's authors",                       (AUTHOR_T,),    1, "D2-F2"),
+    Budget(TOP_RATED,  "every book's tags",                          (TAG_T,),       1, "D2-F3"),
+    Budget(TOP_RATED,  "every book's three newest published reviews", (REVIEW_T,),   1, "D2-F4"),
+    Budget(TOP_RATED,  "anything else",                              ANYTHING_ELSE,  0, None),
     Budget(AUTHORS,    "a COUNT, then authors and book counts",      EVERYTHING,     2, "D2-F7"),
     Budget(PUBLISHERS, "a COUNT, then publishers and both counts",   EVERYTHING,     2, None),
-    Budget(REVIEWS,    "a COUNT, then reviews, books, publishers",   EVERYTHING,     2, "D2-F8"),
+    Budget(REVIEWS,    "a COUNT, then the reviews",                  (REVIEW_T,),    2, None),
+    Budget(REVIEWS,    "every review's book: joined, no query",      (BOOK_T,),      0, "D2-F8"),
+    Budget(REVIEWS,    "every book's publisher: joined, no query",   (PUBLISHER_T,), 0, "D2-F8"),
+    Budget(REVIEWS,    "anything else",                              ANYTHING_ELSE,  0, None),
 ]
 # --8<-- [end:budgets]
+# fmt: on
+
+
+@dataclass(frozen=True)
+class LongColumns:
+    """Long text columns of one table that an endpoint's answer never shows in full.
+
+    select_related() and prefetch_related() load every column of every row they reach, so
+    a column nobody shows is still read, sent and turned into a string for every row.
+    """
+
+    path: str
+    table: str
+    columns: tuple[str, ...]
+    flaw: str
+
+
+# fmt: off
+# --8<-- [start:long-columns]
+LONG_COLUMNS = [
+    # The list's blurb is cut by the database; the detail shows the whole description.
+    # path       table      never loaded with the row   starter
+    LongColumns(BOOKS,     BOOK_T,   ("description",),  "D2-F5"),
+    LongColumns(BOOKS,     REVIEW_T, ("body",),         "D2-F10"),
+    LongColumns(BOOK,      REVIEW_T, ("body",),         "D2-F10"),
+    LongColumns(TOP_RATED, REVIEW_T, ("body",),         "D2-F10"),
+    LongColumns(REVIEWS,   REVIEW_T, ("body",),         "D2-F10"),
+    LongColumns(REVIEWS,   BOOK_T,   ("description",),  "D2-F10"),
+]
+# --8<-- [end:long-columns]
 # fmt: on

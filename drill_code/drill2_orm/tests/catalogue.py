@@ -5,8 +5,12 @@ run and every database: every row has a fixed primary key, so payloads can be co
 byte for byte between the starter, the solution and your copy. Tests compute what the
 API should answer from the plan, without the ORM; `create(plan)` writes it.
 
-Sizes grow with `n`: n books, n // 2 authors, n // 10 publishers (at least 2 and 3),
-twelve tags, 0 to 3 reviews per book, two of every three published.
+Sizes grow with `n`: n books, n // 2 authors, n // 10 publishers (at least 3 and 2),
+twelve tags, 0 to 3 reviews per book, two of every three published. The shapes a fix can
+get right by luck are all there: one publisher and two authors with no book at all, every
+tenth book with six reviews (more published ones than the three the list shows), and a
+book's later reviews dated earlier, so the newest are not simply the highest ids; author
+and publisher names do not sort in id order.
 """
 
 from __future__ import annotations
@@ -65,7 +69,9 @@ class Plan:
 def plan(n: int) -> Plan:
     catalogue = Plan(size=n)
     n_publishers, n_authors = max(2, n // 10), max(3, n // 2)
-    for p in range(n_publishers):
+    # One more publisher and two more authors than any book refers to: a count of nothing
+    # must be 0, which an INNER JOIN or a bare Subquery gets wrong.
+    for p in range(n_publishers + 1):
         catalogue.publishers.append(
             {
                 "id": p + 1,
@@ -73,7 +79,7 @@ def plan(n: int) -> Plan:
                 "country": _COUNTRIES[p % 7],
             }
         )
-    for a in range(n_authors):
+    for a in range(n_authors + 2):
         catalogue.authors.append({"id": a + 1, "name": f"{_FIRST[a % 9]} {_LAST[(a // 9) % 7]}"})
     for t, slug in enumerate(TAGS):
         catalogue.tags.append({"id": t + 1, "slug": slug, "name": slug.title()})
@@ -103,7 +109,7 @@ def plan(n: int) -> Plan:
                 "tag_ids": sorted(tags),
             }
         )
-        for k in range(i % 4):
+        for k in range(6 if i % 10 == 9 else i % 4):
             review_id += 1
             catalogue.reviews.append(
                 {
@@ -113,7 +119,8 @@ def plan(n: int) -> Plan:
                     "title": f"Review {review_id} of {title}",
                     "body": "Worth reading. " * (1 + k),
                     "is_published": (i + k) % 3 != 2,
-                    "created_at": _EPOCH + timedelta(hours=7 * i + k),
+                    # Later reviews of a book are dated earlier: newest is not highest id.
+                    "created_at": _EPOCH + timedelta(hours=7 * i - 2 * k),
                 }
             )
     return catalogue
@@ -153,7 +160,7 @@ def clear() -> None:
 
 
 # The requests whose JSON must be identical on every target for the same catalogue.
-PAYLOAD_SIZE = 12
+PAYLOAD_SIZE = 20  # 12 authors: enough for name order to differ from id order
 PAYLOAD_REQUESTS = (
     "/api/books/",
     "/api/books/?page=2&page_size=5",

@@ -13,6 +13,8 @@ from pathlib import Path
 import catalogue
 import pytest
 
+from drillkit.queries import capture
+
 REFERENCE = Path(__file__).with_name("payloads.json")
 
 
@@ -89,15 +91,44 @@ def test_author_book_counts_match_the_catalogue(make_catalogue, get_json):
     assert got == {a["id"]: want[a["id"]] for a in plan.authors}
 
 
-def test_recent_reviews_are_the_three_newest_published(make_catalogue, get_json):
-    plan = make_catalogue(12)
-    for book in get_json("/api/books/?page_size=12")["results"]:
+@pytest.mark.flaw("D2-F7")
+def test_author_pages_come_in_name_order_with_their_counts(make_catalogue, api_client):
+    """Counting in the query adds a GROUP BY, and Django then drops Meta.ordering: the
+    pages must still follow the names, not the ids, and cost two queries each."""
+    plan = make_catalogue(50)  # 27 authors, whose names do not sort in id order
+    counts = Counter(author_id for book in plan.books for author_id in book["author_ids"])
+    by_name = sorted(plan.authors, key=lambda a: (a["name"], a["id"]))
+    for page in (1, 2, 3):
+        with capture() as log:
+            response = api_client.get(f"/api/authors/?page={page}&page_size=10")
+        assert response.status_code == 200
+        got = [(a["id"], a["book_count"]) for a in response.json()["results"]]
+        want = [(a["id"], counts[a["id"]]) for a in by_name[(page - 1) * 10 : page * 10]]
+        assert got == want, f"page {page} of /api/authors/: (id, book_count) in name order"
+        assert len(log) <= 2, log.report(f"GET /api/authors/?page={page}")
+
+
+@pytest.mark.flaw("D2-F4")
+@pytest.mark.parametrize("path", ["/api/books/?page_size=30", "/api/books/10/"])
+def test_recent_reviews_are_the_three_newest_published_in_one_query(
+    path, make_catalogue, api_client
+):
+    """Newest by date, not by id: a book's later reviews are dated earlier here."""
+    plan = make_catalogue(30)
+    with capture() as log:
+        response = api_client.get(path)
+    assert response.status_code == 200
+    body = response.json()
+    for book in body.get("results", [body]):
         published = sorted(
             (r for r in plan.reviews if r["book_id"] == book["id"] and r["is_published"]),
             key=lambda r: r["created_at"],
             reverse=True,
         )
-        assert [r["id"] for r in book["recent_reviews"]] == [r["id"] for r in published[:3]]
+        assert [r["id"] for r in book["recent_reviews"]] == [r["id"] for r in published[:3]], (
+            f"book {book['id']}: the three newest published reviews, newest first"
+        )
+    assert len(log.on("bookstore_review")) <= 1, log.report(f"GET {path}")
 
 
 def test_blurb_is_the_start_of_the_description(make_catalogue, get_json):

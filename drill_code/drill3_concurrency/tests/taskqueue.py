@@ -160,3 +160,28 @@ class MailRelayDown(BaseEmailBackend):
 
     def send_messages(self, email_messages):
         raise smtplib.SMTPConnectError(421, b"relay down for maintenance")
+
+
+class FailingRelay(BaseEmailBackend):
+    """An email backend that fails every send with `FailingRelay.error`, and counts the
+    attempts. A task that would retry forever is stopped after STOP_AFTER attempts by an
+    error no retry policy should cover, so a test of it ends (and fails) instead of
+    looping. Set `error` and reset `attempts` with FailingRelay.fail_with()."""
+
+    STOP_AFTER = 12
+    error: BaseException = smtplib.SMTPConnectError(421, b"relay down for maintenance")
+    attempts = 0
+
+    @classmethod
+    def fail_with(cls, error: BaseException) -> None:
+        cls.error, cls.attempts = error, 0
+
+    def send_messages(self, email_messages):
+        type(self).attempts += 1
+        if self.attempts > self.STOP_AFTER:
+            raise RelayGaveUpOnTheTest(f"stopped after {self.STOP_AFTER} attempts")
+        raise self.error
+
+
+class RelayGaveUpOnTheTest(Exception):
+    """Raised by FailingRelay to end a task that keeps retrying."""

@@ -50,6 +50,31 @@ def test_a_retried_request_gets_the_first_order_back(make_customer, make_product
     assert ada.wallet.balance_cents == BALANCE_CENTS - PRICE_CENTS, "charged once"
 
 
+@pytest.mark.flaw("D3-F3")
+@pytest.mark.parametrize(
+    ("sku", "quantity"),
+    [pytest.param("lamp", 2, id="another-quantity"), pytest.param("desk", 1, id="another-product")],
+)
+def test_a_key_reused_for_a_different_order_is_refused(sku, quantity, make_customer, make_product):
+    """A client that reuses a key for a new order has a bug; answering with the first
+    order tells it that the new one was placed. The IETF draft on the Idempotency-Key
+    header answers 422."""
+    ada = make_customer("ada")
+    make_product("lamp", stock=5)
+    make_product("desk", stock=5)
+    first = place_order(ada, "lamp", quantity=1, key="checkout-1")
+    reused = place_order(ada, sku, quantity=quantity, key="checkout-1")
+    assert first.status_code == 201
+    assert reused.status_code == 422, (
+        f"the key of an order for 1 lamp came back with {quantity} x {sku}, and the answer "
+        f"was {reused.status_code} {reused.data}: a different order under a used key must "
+        "be refused (422), not answered with the first order"
+    )
+    assert ada.orders.count() == 1
+    ada.wallet.refresh_from_db()
+    assert ada.wallet.balance_cents == BALANCE_CENTS - PRICE_CENTS, "charged once"
+
+
 def test_an_order_for_more_than_the_stock_is_refused(make_customer, make_product):
     ada = make_customer("ada")
     lamp = make_product("lamp", stock=1)
@@ -180,6 +205,84 @@ def test_concurrent_orders_are_all_charged(make_customer, make_product, books):
     )
     ledger.check()
 
+    # Refunds are the same kind of write to the same row: cancel all four at once.
+    responses = run_concurrently(
+        [lambda r=r: cancel_order(ada, r.data["id"]) for r in responses],
+        hold_before_writing_to=Wallet,
+    )
+    assert [r.status_code for r in responses] == [200] * 4
+    ada.wallet.refresh_from_db()
+    assert ada.wallet.balance_cents == BALANCE_CENTS, (
+        f"four orders cancelled at once should refund the wallet to {BALANCE_CENTS}, but it "
+        f"holds {ada.wallet.balance_cents}: refunds were lost"
+    )
+    ledger.check()
+
+
+@pytest.mark.flaw("D3-F2")
+@needs_row_locks
+@race
+def test_concurrent_orders_never_overdraw_the_wallet(make_customer, make_product, books):
+    """A wallet that covers two orders, and four at once: a balance checked in Python
+    before the write lets every one of them through."""
+    from shop.models import Wallet
+
+    ada = make_customer("ada", balance_cents=2 * PRICE_CENTS)
+    skus = [make_product(f"item{n}", stock=10).sku for n in range(4)]
+    ledger = books()
+
+    responses = run_concurrently(
+        [lambda sku=sku: place_order(ada, sku) for sku in skus],
+        hold_before_writing_to=Wallet,
+    )
+
+    statuses = sorted(r.status_code for r in responses)
+    ada.wallet.refresh_from_db()
+    assert statuses == [201, 201, 402, 402], (
+        f"a wallet of {2 * PRICE_CENTS} covers two orders of {PRICE_CENTS}; four at once "
+        f"got {statuses} and left a balance of {ada.wallet.balance_cents}"
+    )
+    assert ada.wallet.balance_cents == 0
+    ledger.check()
+
+
+@pytest.mark.flaw("D3-F1")
+@needs_row_locks
+@race
+def test_concurrent_orders_and_cancellations_keep_the_stock(make_customer, make_product, books):
+    """Every write to the stock, not only the one in the order: cancelling puts units
+    back, and four cancellations at once must put back all of them."""
+    from shop.models import Product
+
+    lamp = make_product("lamp", stock=10)
+    buyers = [make_customer(f"buyer{n}") for n in range(4)]
+    ledger = books()
+
+    placed = run_concurrently(
+        [lambda buyer=buyer: place_order(buyer, "lamp", quantity=2) for buyer in buyers],
+        hold_before_writing_to=Product,
+    )
+    lamp.refresh_from_db()
+    assert ([r.status_code for r in placed], lamp.stock) == ([201] * 4, 2), (
+        f"four orders of 2 lamps at once from a stock of 10 got "
+        f"{[r.status_code for r in placed]} and left {lamp.stock} lamps, not 2"
+    )
+    ledger.check()
+
+    cancelled = run_concurrently(
+        [
+            lambda buyer=buyer, r=r: cancel_order(buyer, r.data["id"])
+            for buyer, r in zip(buyers, placed, strict=True)
+        ],
+        hold_before_writing_to=Product,
+    )
+    lamp.refresh_from_db()
+    assert ([r.status_code for r in cancelled], lamp.stock) == ([200] * 4, 10), (
+        f"four orders of 2 lamps cancelled at once got {[r.status_code for r in cancelled]} "
+        f"and left {lamp.stock} lamps, not the 10 there were"
+    )
+    ledger.check()
+
 
 @pytest.mark.flaw("D3-F3")
 @needs_row_locks
@@ -210,3 +313,32 @@ def test_a_double_submitted_order_is_created_once(make_customer, make_product, b
         f"the one order committed should queue one confirmation, for order {orders[0]}; "
         f"{len(queued)} message(s) were queued, with arguments {[m.args for m in queued]}"
     )
+
+
+@pytest.mark.flaw("D3-F3")
+@needs_row_locks
+@race
+def test_one_key_sent_at_once_with_two_different_orders(make_customer, make_product, books):
+    """The key's check must hold on every way the first order is found: committed
+    before, or inserted at the same moment by a request this one waited for."""
+    from shop.models import Order
+
+    ada = make_customer("ada")
+    make_product("lamp", stock=10)
+    ledger = books()
+    key = uuid.uuid4().hex
+
+    responses = run_concurrently(
+        [lambda quantity=quantity: place_order(ada, "lamp", quantity, key) for quantity in (1, 2)],
+        hold_before_writing_to=Order,
+    )
+
+    statuses = sorted(r.status_code for r in responses)
+    orders = list(Order.objects.filter(idempotency_key=key).values_list("quantity", flat=True))
+    assert (statuses, len(orders)) == ([201, 422], 1), (
+        f"an order for 1 lamp and one for 2, sent at once with the same key, got {statuses} "
+        f"and created {len(orders)} order(s): one must be placed, the other refused (422)"
+    )
+    [placed] = [r for r in responses if r.status_code == 201]
+    assert placed.data["quantity"] == orders[0]
+    ledger.check()

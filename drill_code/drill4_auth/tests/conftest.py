@@ -15,6 +15,12 @@ REFRESH = "/api/auth/token/refresh/"
 LOGOUT = "/api/auth/logout/"
 
 
+def results(response):
+    """The items of a list response, paged ({"results": [...]}) or not."""
+    data = response.data
+    return data["results"] if isinstance(data, dict) else data
+
+
 @pytest.fixture(autouse=True)
 def _fresh_throttle_counts():
     # Throttles count requests in the cache; each test starts with a clean slate.
@@ -34,8 +40,13 @@ def people(make_user):
 
 @pytest.fixture
 def project(people):
+    """Olivia's project, with one note. Mallory has a project of her own, made first, so
+    that no project id equals its owner's user id: a check that compares the wrong ids
+    would otherwise pass by luck of the data."""
     from notes.models import Note, Project  # the target's app, whichever it is
 
+    own = Project.objects.create(owner=people["user"], name="Mallory's own")
+    Note.objects.create(project=own, author=people["user"], body="Mallory's note")
     project = Project.objects.create(owner=people["owner"], name="Launch plan")
     Note.objects.create(project=project, author=people["owner"], body="Book the venue")
     return project
@@ -45,8 +56,8 @@ def project(people):
 def login(api_client):
     """Log in through the API and return the token pair."""
 
-    def log_in(user):
-        response = api_client.post(LOGIN, {"username": user.username, "password": PASSWORD})
+    def log_in(user, password=PASSWORD):
+        response = api_client.post(LOGIN, {"username": user.username, "password": password})
         assert response.status_code == 200, f"login as {user.username} failed: {response.data}"
         return response.data
 

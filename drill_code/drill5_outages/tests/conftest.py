@@ -7,11 +7,13 @@ their transactions, so no test may hide inside one wrapping transaction.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.db import close_old_connections, connection
+from django.db.backends.signals import connection_created
 from faults import SQLITE_OUTAGE_MESSAGE, DatabaseFaults
 from rest_framework.test import APIClient
 
@@ -74,21 +76,28 @@ def _fresh_caches(transactional_db):
 
 
 @pytest.fixture
-def faults(database_proxy, client):
+def faults(database_proxy, client, time_machine):
     """The database's fault switchboard for one test; everything is restored after it."""
     switchboard = DatabaseFaults(database_proxy)
     connection.execute_wrappers.append(switchboard)
+    connection_created.connect(switchboard.join, weak=False)
     yield switchboard
     switchboard.restore()
+    connection_created.disconnect(switchboard.join)
     connection.execute_wrappers.remove(switchboard)
     connection.close()  # a connection the cut killed must not reach the next test
     if switchboard.was_cut:
-        _wait_until_ready(client)
+        _wait_until_ready(client, time_machine)
 
 
-def _wait_until_ready(client, timeout: float = 3.0) -> None:
-    """A circuit breaker opened by this test would leak into the next one; readiness
-    going back to 200 shows the target has closed it. Bounded: 3 s at most."""
+def _wait_until_ready(client, time_machine, timeout: float = 3.0) -> None:
+    """A circuit breaker opened by this test would leak into the next one. With nothing
+    cached, readiness needs the database, so its 200 shows the target has closed the
+    breaker. The wall clock is moved past any breaker timeout up to 2 s first, so that a
+    breaker that reads it closes at once; one that does not is waited for, 3 s at most."""
+    for cache in caches.all():
+        cache.clear()
+    time_machine.move_to(datetime.now(UTC) + timedelta(seconds=2), tick=True)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if client.get(READY).status_code == 200:
@@ -127,6 +136,26 @@ def products():
         Product.objects.create(sku="MS-02", name="Wireless mouse", price="24.50", stock=40),
         Product.objects.create(sku="MN-27", name="27-inch monitor", price="219.00", stock=5),
     ]
+
+
+@pytest.fixture
+def caches_in_memory(settings):
+    """Every cache alias the target defines, moved into this process's memory.
+
+    The Age and readiness tests check what a replica does with a stale copy, so they
+    need one whatever the state of D5-F5: wherever the target keeps its last good copy
+    through Django's cache framework, the copy now survives the cut.
+    """
+    settings.CACHES = {
+        alias: {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"drill5-tests-{alias}",
+            "TIMEOUT": config.get("TIMEOUT", 300),
+        }
+        for alias, config in settings.CACHES.items()
+    }
+    for cache in caches.all():
+        cache.clear()
 
 
 def order_for(product, quantity=1, reference="PO-1001"):

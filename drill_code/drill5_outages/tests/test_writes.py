@@ -5,8 +5,12 @@ take is a JSON 503 with Retry-After, and a retry with the same Idempotency-Key c
 the order exactly once, whether the first answer was a 201, a 503 or lost on the way.
 """
 
+import threading
+
 import pytest
 from conftest import ORDERS, assert_clean_json_503, order_for
+from django.core.cache import caches
+from django.db import connection
 
 
 def post_order(client, payload, key=None):
@@ -115,11 +119,83 @@ def test_a_retried_order_is_created_exactly_once(client, products):
 
 
 @pytest.mark.flaw("D5-F9")
-def test_reusing_a_key_for_a_different_order_is_refused(client, products):
-    keyboard = products[0]
+@pytest.mark.parametrize(
+    "change",
+    [{"quantity": 5}, {"reference": "PO-2002"}, {"product": "mouse"}],
+    ids=["quantity", "reference", "product"],
+)
+def test_reusing_a_key_for_a_different_order_is_refused(client, products, change):
+    keyboard, mouse, _ = products
     assert post_order(client, order_for(keyboard), key="order-1").status_code == 201
-    response = post_order(client, order_for(keyboard, quantity=5), key="order-1")
+    other = {**order_for(keyboard), **change}
+    if other["product"] == "mouse":
+        other["product"] = mouse.pk
+    response = post_order(client, other, key="order-1")
     assert response.status_code == 422, "one key, two different orders: refuse the second"
+    assert orders_and_stock(keyboard) == ([(keyboard.pk, 1, "PO-1001")], 24)
+
+
+@pytest.mark.flaw("D5-F9")
+def test_a_retry_is_recognised_by_another_process(client, products):
+    """A retry often lands on another worker process, or after a restart: what the
+    first process kept in its memory is gone. Only the database is shared."""
+    keyboard = products[0]
+    first = post_order(client, order_for(keyboard), key="order-1")
+    for cache in caches.all():
+        cache.clear()
+    retry = post_order(client, order_for(keyboard), key="order-1")
+    assert retry.status_code in (200, 201)
+    assert retry.json()["id"] == first.json()["id"], "a retry must return the same order"
+    assert len(orders_and_stock(keyboard)[0]) == 1
+
+
+@pytest.mark.flaw("D5-F9")
+@pytest.mark.parametrize("cut_at_write", [2, 3, 4])
+def test_an_order_and_its_key_are_written_together(client, products, faults, cut_at_write):
+    """Whichever write of the request the outage lands before, the replay must find
+    either the whole order with its key, or nothing: never an order without its key."""
+    keyboard = products[0]
+    faults.cut_before_write(cut_at_write)
+    post_order(client, order_for(keyboard), key="order-1")
+    faults.restore()
+    response = post_order(client, order_for(keyboard), key="order-1")
+    assert response.status_code == 201
+    assert len(orders_and_stock(keyboard)[0]) == 1, (
+        f"an outage before write {cut_at_write} left an order the replay did not find: "
+        "the key must be stored in the same transaction as the order"
+    )
+
+
+@pytest.mark.flaw("D5-F9")
+def test_a_copy_arriving_while_the_first_is_being_written_creates_nothing_new(
+    client, products, faults
+):
+    """The client timed out and retried while its first request was still running. The
+    second copy arrives after the first has checked its key and before it writes, and
+    completes first: only a unique constraint in the database can keep the first one
+    from writing a second order now. Both copies must answer with the same order."""
+    keyboard = products[0]
+    second = {}
+
+    def send_the_second_copy():
+        from conftest import ServerLikeClient
+
+        try:
+            second["response"] = post_order(ServerLikeClient(), order_for(keyboard), key="order-1")
+        finally:
+            connection.close()
+
+    def second_copy_arrives():
+        copy = threading.Thread(target=send_the_second_copy)
+        copy.start()
+        copy.join(10)
+
+    faults.before_write(1, second_copy_arrives)
+    first = post_order(client, order_for(keyboard), key="order-1")
+    assert "response" in second, "precondition: the second copy was never sent"
+    answers = [first, second["response"]]
+    assert [answer.status_code for answer in answers] == [201, 201]
+    assert len({answer.json()["id"] for answer in answers}) == 1, "both copies: one order"
     assert orders_and_stock(keyboard) == ([(keyboard.pk, 1, "PO-1001")], 24)
 
 

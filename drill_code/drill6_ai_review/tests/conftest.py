@@ -7,6 +7,7 @@ page, not a traceback, and the test then checks what the request did to the data
 import hashlib
 import hmac
 import json
+import time
 from decimal import Decimal
 
 import pytest
@@ -20,6 +21,13 @@ IMPORT = "/api/orders/import/"
 WEBHOOK = "/api/payments/webhook/"
 PARTNER = "https://feeds.partner.example"
 PAGE_SIZE = 50
+# The contract's bounds (brief.md): what an order and a feed may hold.
+MAX_LINES = 100
+MAX_QUANTITY = 1000
+MAX_NOTE = 2000
+MAX_FEED_BYTES = 1_000_000
+MAX_FEED_ORDERS = 100
+WEBHOOK_TOLERANCE = 300  # seconds either side of now
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +83,8 @@ def catalogue(db):
                 Product(sku="DESK-01", name="Standing desk", price=Decimal("19.99")),
                 Product(sku="BOLT-M6", name="M6 bolt", price=Decimal("0.10")),
                 Product(sku="LAMP-OLD", name="Old lamp", price=Decimal("5.00"), active=False),
+                # The dearest price the column holds has 8 digits before the point.
+                Product(sku="YACHT-01", name="Yacht", price=Decimal("50000000.00")),
             ]
         )
     }
@@ -108,11 +118,19 @@ def alices_order(as_alice, catalogue):
     return response.json()
 
 
-def signed(event, secret=None):
-    """The body and headers the payment provider would send for `event`."""
-    body = json.dumps(event).encode()
+def signed(event, secret=None, age=0):
+    """The body and headers the payment provider would send for `event`, signed `age`
+    seconds ago: HMAC-SHA256 of "<unix timestamp>.<raw body>".
+
+    The body is laid out as the provider lays it out (indented, with a final newline), so
+    its bytes differ from json.dumps() of the parsed event: a signature checked over
+    re-serialised JSON fails on the genuine event.
+    """
+    body = (json.dumps(event, indent=1) + "\n").encode()
     key = (secret or settings.PAYMENT_WEBHOOK_SECRET).encode()
-    return body, {"HTTP_X_SIGNATURE": hmac.new(key, body, hashlib.sha256).hexdigest()}
+    timestamp = str(int(time.time()) - age)
+    signature = hmac.new(key, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return body, {"HTTP_X_SIGNATURE": signature, "HTTP_X_SIGNATURE_TIMESTAMP": timestamp}
 
 
 @pytest.fixture
@@ -121,12 +139,16 @@ def provider(api_client):
     client = api_client
     client.raise_request_exception = False
 
-    def send(event, *, signature=True, secret=None):
-        body, headers = signed(event, secret)
+    def send(event, *, signature=True, secret=None, age=0, body=None, **headers):
+        signed_body, signed_headers = signed(event, secret, age)
         if not signature:
-            headers = {}
+            signed_headers = {}
         return client.generic(
-            "POST", WEBHOOK, data=body, content_type="application/json", **headers
+            "POST",
+            WEBHOOK,
+            data=signed_body if body is None else body,
+            content_type="application/json",
+            **{**signed_headers, **headers},
         )
 
     return send

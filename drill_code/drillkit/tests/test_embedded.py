@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,25 @@ def test_asking_for_sqlite_skips_with_a_message_that_says_what_to_do(tmp_path):
     assert "Run with `--database postgres` and the harness starts a PostgreSQL" in result.stdout
     assert "Set DATABASE_URL" not in result.stdout
     assert rows == []
+
+
+def test_the_server_outlives_a_run_briefly_then_stops_when_idle(tmp_path):
+    """A learner's next run finds the server up; a minute of nobody using it stops it.
+    (A folder of its own, so the project's server is not touched.)"""
+    folder = tmp_path / "pg"
+    start = (
+        "import sys; from pathlib import Path; from drillkit import embedded; "
+        "embedded.start(Path(sys.argv[1]))"
+    )
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+        "PYTHONPATH": str(PROJECT_ROOT / "drill_code"),
+        "DRILLKIT_POSTGRES_LINGER": "3",
+    }
+    subprocess.run([sys.executable, "-c", start, str(folder)], env=env, check=True, timeout=120)
+    postmaster = folder / "postmaster.pid"
+    assert postmaster.exists(), "the server stopped with the run: the next run would wait"
+    deadline = time.monotonic() + 30
+    while postmaster.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not postmaster.exists(), "the idle server was still running 30 s later"

@@ -216,6 +216,35 @@ def test_a_refused_connection_fails_fast(proxy):
     assert time.monotonic() - started < 0.5, "a refused client must not wait for a timeout"
 
 
+# -- hang ---------------------------------------------------------------------------
+
+
+def test_hang_drops_open_connections(proxy):
+    with connect(proxy) as sock:
+        assert round_trip(sock, b"before") == b"before"
+        proxy.hang()
+        assert is_closed_by_peer(sock), "an open connection must be dropped by hang()"
+    assert proxy.stats.dropped == 1
+
+
+def test_hang_accepts_new_connections_and_never_answers(proxy, echo):
+    proxy.hang()
+    with connect(proxy) as sock:  # the TCP connection itself succeeds
+        sock.settimeout(0.3)
+        sock.sendall(b"hello?")
+        with pytest.raises(TimeoutError):
+            sock.recv(1)
+        assert wait_until(lambda: proxy.stats.hung == 1)
+        assert proxy.stats.accepted == 0
+        assert bytes(echo.received) == b"", "nothing may reach the server while hung"
+
+        proxy.restore()
+        sock.settimeout(TIMEOUT)
+        assert is_closed_by_peer(sock), "restore() must end a held connection at once"
+    with connect(proxy) as sock:
+        assert round_trip(sock, b"back") == b"back"
+
+
 # -- latency ------------------------------------------------------------------------
 
 

@@ -17,7 +17,11 @@ from drillkit import progress, watch, workspace
 from drillkit.catalog import PROJECT_ROOT, all_drills
 from drillkit.targets import resolve_target
 
-DRILL = next(d for d in all_drills() if not d.needs_postgres)  # quick, on SQLite
+# A quick drill to run for real: on SQLite, with the least test code.
+DRILL = min(
+    (d for d in all_drills() if not d.needs_postgres),
+    key=lambda d: sum(p.stat().st_size for p in d.tests.glob("*.py")),
+)
 
 
 def plain_console() -> tuple[Console, io.StringIO]:
@@ -108,8 +112,17 @@ def copy(tmp_path):
     return resolve_target(DRILL, str(tmp_path / DRILL.name))
 
 
-def test_one_watch_screen_is_a_progress_line_and_the_first_open_flaw(copy):
-    outcome = watch.run_tests(copy, [])
+@pytest.fixture(scope="module")
+def starter_outcome(tmp_path_factory):
+    """One real run on a fresh copy of the starter, shared by the tests that read it."""
+    folder = tmp_path_factory.mktemp("watch")
+    workspace.start(DRILL.name, workspace=folder)
+    target = resolve_target(DRILL, str(folder / DRILL.name))
+    return target, watch.run_tests(target, []), watch.run_tests(target, ["--blind"])
+
+
+def test_one_watch_screen_is_a_progress_line_and_the_first_open_flaw(starter_outcome):
+    copy, outcome, _ = starter_outcome
     assert outcome.fixed == 0
     console, out = plain_console()
     watch.show(copy, outcome, console)
@@ -168,3 +181,61 @@ def test_watch_notices_a_real_file_change(copy):
     threading.Thread(target=run_watch, daemon=True).start()
     assert finished.wait(20), "the edit did not start a run within 20 s"
     assert len(runs) == 2
+
+
+# -- progress of long work, and the loop benchmark -------------------------------------------
+
+
+def test_long_work_prints_plain_numbered_lines_when_not_on_a_terminal(capsys):
+    from drillkit.terminal import status, steps
+
+    with steps(2, "jobs") as advance:
+        advance("first: done")
+        advance("second: done")
+    with status("a slow thing"):
+        pass
+    err = capsys.readouterr().err.splitlines()
+    assert err[:2] == ["[1/2] first: done", "[2/2] second: done"]
+    assert err[2] == "a slow thing ..."
+    assert err[3].startswith("a slow thing: ")
+
+
+def test_the_loop_benchmark_times_the_learners_commands(tmp_path, monkeypatch):
+    from drillkit import loopbench
+
+    monkeypatch.setattr(loopbench, "_nox", lambda: ["nox"])
+    assert loopbench.loop_command("docs", tmp_path) == ["nox", "-R", "-s", "docs"]
+    assert loopbench.loop_command(DRILL.name, tmp_path) == [
+        "nox",
+        "-R",
+        "-s",
+        DRILL.name,
+        "--",
+        "--target",
+        str(tmp_path / DRILL.name),
+    ]
+    row = {
+        "loop": "-R -s docs",
+        "median_seconds": 3.5,
+        "runs": [3.4, 3.5, 3.9],
+        "median_cpu_seconds": 2.0,
+        "within_budget": False,
+    }
+    assert "| -R -s docs  |     3.50 | 3.40 3.50 3.90 |  2.00 | NO" in loopbench.table([row])
+
+
+def test_the_loop_benchmark_refuses_an_unknown_loop_before_any_work():
+    from drillkit import loopbench
+    from drillkit.errors import DrillError
+
+    with pytest.raises(DrillError, match="no drill called 'drill99'"):
+        loopbench.main(["drill99"])
+
+
+def test_a_blind_watch_shows_the_blind_summary_and_no_failure(starter_outcome):
+    copy, _, outcome = starter_outcome
+    console, out = plain_console()
+    watch.show(copy, outcome, console, blind=True)
+    screen = out.getvalue()
+    assert not [f.id for f in DRILL.flaws if f.id in screen or f.title in screen]
+    assert "is still present" not in screen

@@ -19,8 +19,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Lists stay paginated (an unbounded list is an outage waiting for a big event); the
     # contract now describes the envelope that clients have been receiving all along.
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 20,
+    "DEFAULT_PAGINATION_CLASS": "events.pagination.PagePagination",
     # Every error leaves the API in the contract's Error shape.
     "EXCEPTION_HANDLER": "events.exceptions.exception_handler",
     # The schema served at /api/schema/, with each operation's error responses.

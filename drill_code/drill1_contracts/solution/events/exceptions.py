@@ -7,9 +7,10 @@ only changes the shape. https://www.django-rest-framework.org/api-guide/exceptio
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from drf_spectacular.openapi import AutoSchema
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework import status
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -33,6 +34,33 @@ def exception_handler(exc, context):
     else:
         response.data = {"code": _code(exc.get_codes()), "detail": str(exc.detail)}
     return response
+
+
+class Conflict(APIException):
+    """The request is well formed, but the resource's state refuses it (sold out, not
+    on sale): 409, with a code that says which."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+# Django answers a URL that no view matches (and a crash outside DRF) itself, with an HTML
+# page. The contract promises the Error body for every error, so config/urls.py points
+# Django's handlers here. https://docs.djangoproject.com/en/5.2/topics/http/views/#customizing-error-views
+def not_found(request, exception=None):
+    body = {"code": "not_found", "detail": "No such resource."}
+    return JsonResponse(body, status=404)
+
+
+def bad_request(request, exception=None):
+    body = {"code": "bad_request", "detail": "The request could not be read."}
+    return JsonResponse(body, status=400)
+
+
+def server_error(request):
+    body = {"code": "server_error", "detail": "Something went wrong on our side."}
+    return JsonResponse(body, status=500)
 
 
 def _messages(errors):
@@ -74,10 +102,13 @@ class ApiAutoSchema(AutoSchema):
 
     def _error_statuses(self):
         statuses = [401]
+        tickets = self.path.endswith("/tickets/")
         if self.method in ("POST", "PATCH"):
             statuses.append(400)
-        if self.method == "PATCH":
-            statuses.append(403)
+        if self.method == "PATCH" or (tickets and self.method == "GET"):
+            statuses.append(403)  # not the event's organizer
+        if tickets and self.method == "POST":
+            statuses.append(409)  # sold out, or not on sale
         if "{" in self.path or (self.method == "GET" and api_settings.DEFAULT_PAGINATION_CLASS):
             statuses.append(404)  # no such event, or a page number past the end
         return sorted(statuses)

@@ -5,6 +5,16 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
+class EventQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Published and cancelled events, and the user's own drafts. A draft is work in
+        progress: only its organizer may see it, or book it by guessing its id."""
+        return self.filter(
+            models.Q(status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED])
+            | models.Q(organizer_id=user.pk)
+        )
+
+
 class Event(models.Model):
     class Status(models.TextChoices):
         # The stored value is what the API sends: the contract's enum is lower case.
@@ -27,6 +37,8 @@ class Event(models.Model):
         max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EventQuerySet.as_manager()
 
     class Meta:
         ordering = ["starts_at", "id"]

@@ -1,9 +1,12 @@
 from django.contrib.auth import get_user_model
 from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from events.fields import MoneyField, UtcDateTimeField
 from events.models import Event, Ticket
+
+DESCRIPTION_MAX_LENGTH = 5000
 
 
 class ApiModelSerializer(serializers.ModelSerializer):
@@ -52,7 +55,21 @@ class EventSerializer(ApiModelSerializer):
             "seats_left",
             "created_at",
         ]
+        # A TextField has no length of its own; every string a client sends is bounded.
+        extra_kwargs = {"description": {"max_length": DESCRIPTION_MAX_LENGTH}}
 
+    def validate_capacity(self, capacity):
+        # Lowering the capacity below the tickets already sold would oversell the event
+        # (seats_left < 0). The PATCH holds the event's row lock (views.py), so no booking
+        # lands between this count and the write.
+        sold = self.instance.tickets.count() if self.instance else 0
+        if capacity < sold:
+            raise serializers.ValidationError(
+                f"{sold} tickets are already sold; the capacity cannot be lower."
+            )
+        return capacity
+
+    @extend_schema_field({"type": "integer", "minimum": 0})
     def get_seats_left(self, obj) -> int:
         # The list annotates tickets_sold in one query. A single event (detail, or the
         # response to POST/PATCH) is not annotated: count its tickets rather than send

@@ -5,6 +5,15 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
+class EventQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Published and cancelled events, and the user's own drafts."""
+        return self.filter(
+            models.Q(status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED])
+            | models.Q(organizer_id=user.pk)
+        )
+
+
 class Event(models.Model):
     class Status(models.TextChoices):
         DRAFT = "DRAFT", "Draft"
@@ -25,6 +34,8 @@ class Event(models.Model):
         max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EventQuerySet.as_manager()
 
     class Meta:
         ordering = ["starts_at", "id"]

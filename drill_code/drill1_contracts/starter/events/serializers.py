@@ -29,6 +29,7 @@ class EventSerializer(serializers.ModelSerializer):
             "seats_left",
             "created_at",
         ]
+        extra_kwargs = {"description": {"max_length": 5000}}
 
     def get_seats_left(self, obj) -> int | None:
         if not hasattr(obj, "tickets_sold"):

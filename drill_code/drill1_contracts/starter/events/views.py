@@ -19,7 +19,11 @@ class EventViewSet(
     http_method_names = ["get", "post", "patch"]
 
     def get_queryset(self):
-        events = Event.objects.select_related("organizer").order_by("starts_at", "id")
+        events = (
+            Event.objects.visible_to(self.request.user)
+            .select_related("organizer")
+            .order_by("starts_at", "id")
+        )
         if self.action == "list":
             events = events.annotate(tickets_sold=Count("tickets"))
         return events

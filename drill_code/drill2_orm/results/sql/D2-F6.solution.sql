@@ -1,4 +1,4 @@
--- GET /api/books/top-rated/?page_size=3 on the solution, with 3 books: 5 queries for the same as the book list.
+-- GET /api/books/top-rated/?page_size=3 on the solution, with 3 books: 5 queries for the top-rated books.
 
 SELECT COUNT(*)
 FROM
@@ -67,8 +67,7 @@ SELECT "col1",
        "col3",
        "col4",
        "col5",
-       "col6",
-       "col7"
+       "col6"
 FROM
   (SELECT *
    FROM
@@ -76,9 +75,8 @@ FROM
              "bookstore_review"."book_id" AS "col2",
              "bookstore_review"."rating" AS "col3",
              "bookstore_review"."title" AS "col4",
-             "bookstore_review"."body" AS "col5",
-             "bookstore_review"."is_published" AS "col6",
-             "bookstore_review"."created_at" AS "col7",
+             "bookstore_review"."is_published" AS "col5",
+             "bookstore_review"."created_at" AS "col6",
              ROW_NUMBER() OVER (PARTITION BY "bookstore_review"."book_id"
                                 ORDER BY "bookstore_review"."created_at" DESC, "bookstore_review"."id" DESC) AS "qual0"
       FROM "bookstore_review"
@@ -89,5 +87,5 @@ FROM
                "bookstore_review"."id" DESC) "qualify"
    WHERE ("qual0" > 0
           AND "qual0" <= 3)) "qualify_mask"
-ORDER BY "col7" DESC,
+ORDER BY "col6" DESC,
          "col1" DESC;

@@ -1,4 +1,4 @@
--- GET /api/reviews/?page_size=3 on the solution, with 3 books: 2 queries for a COUNT, then reviews, books, publishers.
+-- GET /api/reviews/?page_size=3 on the solution, with 3 books: 2 queries for the review feed.
 
 SELECT COUNT(*) AS "__count"
 FROM "bookstore_review"
@@ -8,13 +8,11 @@ SELECT "bookstore_review"."id",
        "bookstore_review"."book_id",
        "bookstore_review"."rating",
        "bookstore_review"."title",
-       "bookstore_review"."body",
        "bookstore_review"."is_published",
        "bookstore_review"."created_at",
        "bookstore_book"."id",
        "bookstore_book"."title",
        "bookstore_book"."isbn",
-       "bookstore_book"."description",
        "bookstore_book"."price",
        "bookstore_book"."published_on",
        "bookstore_book"."publisher_id",

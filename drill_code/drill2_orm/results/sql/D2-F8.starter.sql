@@ -1,4 +1,4 @@
--- GET /api/reviews/?page_size=3 on the starter, with 3 books: 6 queries for a COUNT, then reviews, books, publishers.
+-- GET /api/reviews/?page_size=3 on the starter, with 3 books: 6 queries for the review feed.
 
 SELECT COUNT(*) AS "__count"
 FROM "bookstore_review"

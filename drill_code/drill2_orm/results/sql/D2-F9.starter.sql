@@ -22,8 +22,9 @@ GROUP BY "bookstore_publisher"."id",
          "bookstore_publisher"."country"
 ORDER BY "bookstore_publisher"."name" ASC,
          "bookstore_publisher"."id" ASC
-LIMIT 2;
+LIMIT 3;
 
 -- The answer:
 --   Lindqvist & Brian Press 2: book_count 1, review_count 1
+--   Moreau & Chiara Press 3: book_count 0, review_count 0
 --   Okafor & Ada Press 1: book_count 3, review_count 1

@@ -1,3 +1,4 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -53,7 +54,9 @@ class Book(models.Model):
 
 class Review(models.Model):
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="reviews")
-    rating = models.PositiveSmallIntegerField()
+    rating = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
     title = models.CharField(max_length=200)
     body = models.TextField()
     is_published = models.BooleanField(default=False)
@@ -61,6 +64,13 @@ class Review(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Whatever writes reviews (admin, an import), a rating outside 1 to 5 would make
+        # every average wrong, and one past 9.99 would not fit the top-rated answer.
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"
+            )
+        ]
 
     def __str__(self):
         return self.title

@@ -30,6 +30,9 @@ class BookSerializer(serializers.ModelSerializer):
     publisher = PublisherSummarySerializer(read_only=True)  # select_related("publisher")
     # Lists filled by Prefetch(..., to_attr=...) in the view: one query each per page.
     authors = AuthorSummarySerializer(many=True, read_only=True, source="author_list")
+    # The tags are a SlugRelatedField(many=True): it looks like a plain field, yet it reads
+    # the whole relation of every book unless its source is the list the view prefetched
+    # (to_attr="tag_list").
     tags = serializers.SlugRelatedField(
         many=True, read_only=True, slug_field="slug", source="tag_list"
     )

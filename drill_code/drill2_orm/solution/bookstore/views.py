@@ -36,21 +36,25 @@ class BookViewSet(viewsets.ReadOnlyModelViewSet):
             .prefetch_related(
                 # To-many relations: one extra query each for the whole page. A plain
                 # prefetch_related("authors") meets the same query budget; to_attr stores
-                # a plain list instead of building a manager and a queryset per book to
-                # hold the cache, which is a third of the Python time at 1000 books.
+                # a plain list instead of building a related manager and a queryset per
+                # book to hold the cache.
                 Prefetch("authors", to_attr="author_list"),
+                # The serializer's tags look like a plain field (a SlugRelatedField), yet
+                # they read the whole relation for every book: a list of their own, for the
+                # same reason.
                 Prefetch("tags", to_attr="tag_list"),
                 # prefetch_related("reviews") caches book.reviews.all(), but a .filter()
                 # or .order_by() on it is a new query per book. A Prefetch with its own
                 # queryset filters and orders in that one query, and to_attr stores the
                 # result as a plain list. Slicing a Prefetch (Django 4.2+) keeps only
-                # the newest three per book, using a window function.
+                # the newest three per book, using a window function. No page shows a
+                # review's body, so it stays in the database (the lesson of D2-F5).
                 # https://docs.djangoproject.com/en/5.2/ref/models/querysets/#prefetch-objects
                 Prefetch(
                     "reviews",
-                    queryset=Review.objects.filter(is_published=True).order_by(
-                        "-created_at", "-id"
-                    )[:RECENT_REVIEWS],
+                    queryset=Review.objects.filter(is_published=True)
+                    .defer("body")
+                    .order_by("-created_at", "-id")[:RECENT_REVIEWS],
                     to_attr="recent_reviews",
                 ),
             )
@@ -134,6 +138,9 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
         Review.objects.filter(is_published=True)
         .select_related("book__publisher")
         .order_by("-created_at", "-id")
+        # A join loads every column of the joined rows. The feed shows neither the review's
+        # body nor the book's description, and both are long: leave them in the database.
+        .defer("body", "book__description")
     )
 
 

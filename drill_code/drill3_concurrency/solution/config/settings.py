@@ -13,9 +13,19 @@ ROOT_URLCONF = "config.urls"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # A customer's order list grows forever: one page at a time, of a fixed size.
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
 }
+# An order is a few dozen bytes. Django refuses a larger body (400) before it is parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 
 DEFAULT_FROM_EMAIL = "orders@shop.example"
+# Seconds each blocking SMTP operation (connect, each command) may take. Django's default
+# is None: a relay that accepts the connection and then says nothing blocks the worker,
+# and the order's row lock (shop/tasks.py), for good. A timeout raises TimeoutError, which
+# the task retries later.
+EMAIL_TIMEOUT = 10
 
 # Celery reads every CELERY_* setting (config/celery.py). The in-memory transport needs no
 # server; set CELERY_BROKER_URL=redis://127.0.0.1:6379/0 to use Redis.

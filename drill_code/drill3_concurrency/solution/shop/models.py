@@ -43,6 +43,10 @@ class Order(models.Model):
         PLACED = "placed"
         CONFIRMED = "confirmed"
         CANCELLED = "cancelled"
+        # The confirmation ran out of retries: the order stands (stock reserved, wallet
+        # charged) but the customer was never told. A state of its own, not "placed"
+        # forever, so support can find these orders and resend or refund.
+        UNCONFIRMED = "unconfirmed"
 
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="orders"
@@ -50,7 +54,7 @@ class Order(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="orders")
     quantity = models.PositiveIntegerField()
     total_cents = models.PositiveIntegerField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLACED)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLACED)
     # The client sends the same key when it retries a request, so a retry finds the order.
     idempotency_key = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)

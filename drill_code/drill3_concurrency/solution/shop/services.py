@@ -25,6 +25,15 @@ class InsufficientFunds(APIException):
     default_code = "insufficient_funds"
 
 
+class IdempotencyKeyReused(APIException):
+    # 422, as the IETF draft on the Idempotency-Key header advises: the key names a
+    # request the server already handled, and this body is a different request.
+    # https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was already used for a different order."
+    default_code = "idempotency_key_reused"
+
+
 class NotCancellable(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "This order is already cancelled."
@@ -35,7 +44,8 @@ class NotCancellable(APIException):
 def place_order(*, customer, product: Product, quantity: int, idempotency_key: str):
     """Create the order, reserve the stock and charge the wallet: all of it, or nothing.
 
-    Returns (order, created). A retry with the same idempotency key gets the first order.
+    Returns (order, created). A retry with the same idempotency key and the same order
+    gets the first order back; the same key with a different order is refused.
     """
     with transaction.atomic():
         # Safe under concurrency because of the unique constraint on (customer, key):
@@ -50,6 +60,13 @@ def place_order(*, customer, product: Product, quantity: int, idempotency_key: s
             },
         )
         if not created:
+            # A retry must be the same request. The same key with another product or
+            # quantity is a client bug (a key reused for a new order): answering with the
+            # first order would tell the client that its new order was placed. This runs
+            # on both ways get_or_create() finds the order: already committed, or
+            # inserted by a concurrent twin that this INSERT waited for.
+            if (order.product_id, order.quantity) != (product.pk, quantity):
+                raise IdempotencyKeyReused()
             return order, False
 
         # Check and decrement in one conditional UPDATE. A concurrent order for the same
@@ -81,9 +98,11 @@ def cancel_order(order: Order) -> None:
     with transaction.atomic():
         # The status change is the guard: of two concurrent cancels only one updates a
         # row, so the refund happens once.
-        cancelled = Order.objects.filter(
-            pk=order.pk, status__in=[Order.Status.PLACED, Order.Status.CONFIRMED]
-        ).update(status=Order.Status.CANCELLED)
+        cancelled = (
+            Order.objects.filter(pk=order.pk)
+            .exclude(status=Order.Status.CANCELLED)
+            .update(status=Order.Status.CANCELLED)
+        )
         if not cancelled:
             raise NotCancellable()
         Product.objects.filter(pk=order.product_id).update(stock=F("stock") + order.quantity)

@@ -13,7 +13,12 @@ ROOT_URLCONF = "config.urls"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # A customer's order list grows forever: one page at a time, of a fixed size.
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
 }
+# An order is a few dozen bytes. Django refuses a larger body (400) before it is parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 
 DEFAULT_FROM_EMAIL = "orders@shop.example"
 

@@ -49,8 +49,8 @@ def place_order(*, customer, product: Product, quantity: int, idempotency_key: s
         product.stock -= quantity
         product.save(update_fields=["stock"])
 
-        wallet = Wallet.objects.get(customer=customer)
-        if wallet.balance_cents < order.total_cents:
+        wallet = Wallet.objects.filter(customer=customer).first()
+        if wallet is None or wallet.balance_cents < order.total_cents:
             raise InsufficientFunds()
         wallet.balance_cents -= order.total_cents
         wallet.save(update_fields=["balance_cents"])

@@ -18,14 +18,16 @@ from notes.serializers import (
 
 
 class LoginView(TokenObtainPairView):
-    # Without a throttle the token endpoint is a free password-guessing oracle.
-    # ScopedRateThrottle counts per client IP for anonymous requests.
+    # Without its own throttle the token endpoint is a password-guessing oracle at the
+    # general anonymous rate. ScopedRateThrottle counts per client address, which DRF
+    # reads as NUM_PROXIES in settings says.
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
 
 class HealthView(APIView):
     permission_classes = [AllowAny]  # public on purpose; everything else is closed
+    throttle_classes = []  # load balancers probe it often; a throttled probe is an outage
 
     def get(self, request):
         return Response({"status": "ok"})

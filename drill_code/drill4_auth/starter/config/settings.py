@@ -12,6 +12,10 @@ ROOT_URLCONF = "config.urls"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["notes.authentication.BearerTokenAuthentication"],
+    # Anonymous clients, login included, get 60 requests a minute each.
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
+    "DEFAULT_PAGINATION_CLASS": "notes.pagination.Pages",
 }
 
 SIMPLE_JWT = {
@@ -23,4 +27,5 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
     "ALGORITHM": "HS256",
     "SIGNING_KEY": SECRET_KEY,  # noqa: F405
+    "TOKEN_REFRESH_SERIALIZER": "notes.tokens.RefreshSerializer",
 }

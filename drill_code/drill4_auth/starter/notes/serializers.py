@@ -16,6 +16,7 @@ class NoteSerializer(serializers.ModelSerializer):
         model = Note
         fields = ["id", "project", "author", "body", "created_at"]
         read_only_fields = ["project", "author", "created_at"]
+        extra_kwargs = {"body": {"max_length": 10_000}}  # TextField has no limit of its own
 
 
 class ProfileSerializer(serializers.ModelSerializer):

@@ -16,18 +16,23 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "shop.errors.api_exception_handler",
 }
 
-# --8<-- [start:database]
 DATABASE = DATABASES["default"]  # noqa: F405  (from the shared base settings)
 if DATABASE["ENGINE"] == "django.db.backends.postgresql":
     DATABASE["OPTIONS"].update(
         {
-            # Give up on a server that does not complete the connection, instead of
-            # waiting as long as the kernel does (minutes). 2 s is psycopg's minimum.
+            # A server that accepts the connection and never answers (a failover in
+            # progress, an overloaded listener) is given up on after 2 s, psycopg's
+            # minimum; without it psycopg waits 130 s. No server-side setting can help
+            # here: the server never sees the request.
             "connect_timeout": 2,
-            # A query stuck behind a lock (a migration, a long transaction) is cancelled
-            # by the server after 500 ms, so a worker thread is never held hostage.
-            # https://www.postgresql.org/docs/current/runtime-config-client.html
-            "options": "-c statement_timeout=500",
+            # A query waiting for a lock (held by a migration or a long transaction) is
+            # cancelled after 500 ms, so a worker thread is never held hostage. It is
+            # lock_timeout, not statement_timeout: these settings are also the ones
+            # `manage.py migrate` runs with, and a statement_timeout short enough for a
+            # request would cancel any migration that takes longer. A migration that
+            # waits on a lock should give up too, rather than queue every request
+            # behind it. https://www.postgresql.org/docs/current/runtime-config-client.html
+            "options": "-c lock_timeout=500",
         }
     )
 # Keep connections between requests, and check one before reusing it: a connection the
@@ -35,9 +40,7 @@ if DATABASE["ENGINE"] == "django.db.backends.postgresql":
 # https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
 DATABASE["CONN_MAX_AGE"] = 60
 DATABASE["CONN_HEALTH_CHECKS"] = True
-# --8<-- [end:database]
 
-# --8<-- [start:caches]
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # The last good copy of what the API served, kept in this process's memory: a
@@ -46,7 +49,9 @@ CACHES = {
     "last-good": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "last-good",
-        "TIMEOUT": None,  # an old copy, marked as old, beats no copy during an outage
+        # An old copy, marked as old, beats no copy during an outage, up to a point:
+        # after 10 minutes without a fresh read the copy is dropped, and the API
+        # answers 503 rather than sell at prices nobody has checked for that long.
+        "TIMEOUT": 600,
     },
 }
-# --8<-- [end:caches]

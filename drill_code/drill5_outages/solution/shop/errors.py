@@ -1,7 +1,9 @@
 import logging
 
+from django.core.exceptions import SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from rest_framework import status
+from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -22,6 +24,10 @@ def api_exception_handler(exc, context):
     if isinstance(exc, OperationalError | InterfaceError):
         logger.warning("database unavailable in %s: %s", type(context["view"]).__name__, exc)
         exc = DatabaseUnavailable()
+    elif isinstance(exc, SuspiciousOperation):
+        # A body past DATA_UPLOAD_MAX_MEMORY_SIZE, among others: the client's fault, a 400
+        # as Django itself would answer, in the API's JSON.
+        exc = ParseError(str(exc))
     response = exception_handler(exc, context)
     if response is None:
         logger.exception("unhandled error in %s", type(context["view"]).__name__)

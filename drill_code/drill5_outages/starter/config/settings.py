@@ -16,6 +16,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "shop.errors.api_exception_handler",
 }
 
+# The database comes from DATABASE_URL through the shared base settings, with the
+# driver's defaults: a query takes as long as the database needs, and the database knows
+# best when to give up.
+
 # The database is already there, so the cache needs no extra service to run and back up.
 # (Create its table with `manage.py createcachetable`.)
 CACHES = {

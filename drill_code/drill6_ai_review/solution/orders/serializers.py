@@ -6,6 +6,11 @@ from rest_framework import serializers
 from orders.models import Order, OrderLine, Product
 
 MAX_QUANTITY = 1000
+MAX_LINES = 100
+# Order.total is a DecimalField(max_digits=12, decimal_places=2). SQLite stores a larger
+# value without complaint and every later read of it fails; PostgreSQL refuses the INSERT.
+# Either way the serializer must refuse it first, with a 400.
+MAX_TOTAL = Decimal("9999999999.99")
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
@@ -22,7 +27,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
 
 class OrderSerializer(serializers.ModelSerializer):
-    lines = OrderLineSerializer(many=True, allow_empty=False)
+    lines = OrderLineSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
 
     class Meta:
         model = Order
@@ -39,7 +44,13 @@ class OrderSerializer(serializers.ModelSerializer):
         unknown = sorted(skus - products.keys())
         if unknown:
             raise serializers.ValidationError(f"Unknown product: {', '.join(unknown)}")
-        return [{**line, "product": products[line["sku"]]} for line in lines]
+        lines = [{**line, "product": products[line["sku"]]} for line in lines]
+        total = order_total((line["product"].price, line["quantity"]) for line in lines)
+        if total > MAX_TOTAL:
+            raise serializers.ValidationError(
+                f"The order's total would be {total}; an order can total at most {MAX_TOTAL}."
+            )
+        return lines
 
     # atomic() as well as validating first: a failure after the first INSERT (a database
     # constraint, a crash) rolls the order back instead of leaving half of it behind.
@@ -58,10 +69,14 @@ class OrderSerializer(serializers.ModelSerializer):
             for line in lines
         ]
         OrderLine.objects.bulk_create(order_lines)
-        # Decimal times int stays Decimal; the start value keeps an empty sum Decimal too.
-        order.total = sum((ol.unit_price * ol.quantity for ol in order_lines), Decimal("0.00"))
+        order.total = order_total((ol.unit_price, ol.quantity) for ol in order_lines)
         order.save(update_fields=["total"])
         return order
+
+
+def order_total(prices_and_quantities):
+    # Decimal times int stays Decimal; the start value keeps an empty sum Decimal too.
+    return sum((price * quantity for price, quantity in prices_and_quantities), Decimal("0.00"))
 
 
 class StatementFilterSerializer(serializers.Serializer):
@@ -76,7 +91,17 @@ class StatementFilterSerializer(serializers.Serializer):
         return attrs
 
 
+class FeedImportSerializer(serializers.Serializer):
+    url = serializers.CharField(max_length=2000)
+
+
+class SearchSerializer(serializers.Serializer):
+    # DRF's CharField also refuses NUL characters, which PostgreSQL cannot store or compare.
+    q = serializers.CharField(max_length=64, allow_blank=True, required=False, default="")
+
+
 class PaymentEventSerializer(serializers.Serializer):
-    type = serializers.CharField()
-    order_id = serializers.IntegerField(required=False)
+    type = serializers.CharField(max_length=64)
+    # The id column's range: a larger number is a 400 here, not an error in the database.
+    order_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)

@@ -1,7 +1,9 @@
 import hashlib
 import hmac
 import logging
-from datetime import datetime, time, timedelta
+import time
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -18,8 +20,10 @@ from rest_framework.views import APIView
 from orders.feeds import FeedError, fetch_feed
 from orders.models import Order
 from orders.serializers import (
+    FeedImportSerializer,
     OrderSerializer,
     PaymentEventSerializer,
+    SearchSerializer,
     StatementFilterSerializer,
 )
 
@@ -34,7 +38,7 @@ class OrderPagination(PageNumberPagination):
 
 
 def start_of_day(day):
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+    return datetime.combine(day, clock_time.min, tzinfo=timezone.get_current_timezone())
 
 
 class OrderListCreateView(generics.ListCreateAPIView):
@@ -49,11 +53,14 @@ class OrderListCreateView(generics.ListCreateAPIView):
             queryset = queryset.filter(
                 created_at__gte=start_of_day(dates.validated_data["date_from"])
             )
-        if "date_to" in dates.validated_data:
+        date_to = dates.validated_data.get("date_to")
+        # The calendar's last day has no next day (date.max + 1 day is an OverflowError),
+        # and no order lies after it: it bounds nothing.
+        if date_to is not None and date_to < date.max:
             # A half-open range with aware datetimes: everything before the start of the
             # NEXT day. Comparing with the date itself means midnight at the start of
             # date_to, which drops the whole last day.
-            next_day = dates.validated_data["date_to"] + timedelta(days=1)
+            next_day = date_to + timedelta(days=1)
             queryset = queryset.filter(created_at__lt=start_of_day(next_day))
         return queryset
 
@@ -75,20 +82,21 @@ class OrderSearchView(generics.ListAPIView):
     pagination_class = OrderPagination
 
     def get_queryset(self):
-        # The ORM sends q as a bound parameter, never as SQL text. It is as fast as the raw
-        # query was: both are one indexed LIKE 'prefix%'.
+        search = SearchSerializer(data=self.request.query_params)
+        search.is_valid(raise_exception=True)  # a bounded string, no NUL: else a 400
+        # The ORM sends q as a bound parameter, never as SQL text, and escapes % and _ in
+        # it: the same LIKE 'prefix%' the raw query ran, without the injection.
         # https://docs.djangoproject.com/en/5.2/topics/security/#sql-injection-protection
-        q = self.request.query_params.get("q", "")
+        q = search.validated_data["q"]
         return Order.objects.filter(owner=self.request.user, reference__startswith=q)
 
 
 class OrderImportView(APIView):
     def post(self, request):
-        url = request.data.get("url")
-        if not isinstance(url, str) or not url:
-            return Response({"url": ["This field is required."]}, status=400)
+        params = FeedImportSerializer(data=request.data)  # a JSON array is a 400 too
+        params.is_valid(raise_exception=True)
         try:
-            orders = fetch_feed(url)
+            orders = fetch_feed(params.validated_data["url"])
         except FeedError as problem:
             return Response({"detail": str(problem)}, status=problem.status)
         serializer = OrderSerializer(data=orders, many=True)
@@ -103,15 +111,24 @@ class PaymentWebhookView(APIView):
     permission_classes = [AllowAny]
 
     def post(self, request):
-        expected = hmac.new(
-            settings.PAYMENT_WEBHOOK_SECRET.encode(), request.body, hashlib.sha256
-        ).hexdigest()
+        # The provider signs "<timestamp>.<raw body>": the raw bytes, not a re-serialised
+        # copy of the parsed JSON, and the timestamp with them, so it cannot be changed.
+        timestamp = request.headers.get("X-Signature-Timestamp", "")
         signature = request.headers.get("X-Signature", "")
+        expected = hmac.new(
+            settings.PAYMENT_WEBHOOK_SECRET.encode(),
+            timestamp.encode() + b"." + request.body,
+            hashlib.sha256,
+        ).hexdigest()
         # A missing signature is a wrong signature. compare_digest takes the same time
         # wherever the strings differ, so the comparison leaks nothing about `expected`.
         # https://docs.python.org/3/library/hmac.html#hmac.compare_digest
         if not hmac.compare_digest(signature.encode(), expected.encode()):
             return Response({"detail": "Invalid signature."}, status=403)
+        # A genuine event captured once (a log, a proxy) must not work forever: only events
+        # signed within the tolerance, either side of now, are taken.
+        if not is_recent(timestamp, settings.PAYMENT_WEBHOOK_TOLERANCE_SECONDS):
+            return Response({"detail": "The event's timestamp is outside the window."}, 403)
 
         event = PaymentEventSerializer(data=request.data)
         event.is_valid(raise_exception=True)
@@ -138,6 +155,14 @@ class PaymentWebhookView(APIView):
                 order.status = Order.Status.PAID
                 order.save(update_fields=["status"])
         return Response({"received": True, "applied": True})
+
+
+def is_recent(timestamp, tolerance):
+    try:
+        signed_at = int(timestamp)
+    except ValueError:
+        return False
+    return abs(time.time() - signed_at) <= tolerance
 
 
 class ReceiptView(LoginRequiredMixin, View):

@@ -1,4 +1,5 @@
 from drillkit.base_settings import *  # noqa: F403  (database, keys, time zone: shared plumbing)
+from drillkit.base_settings import env_secret
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -15,5 +16,5 @@ REST_FRAMEWORK = {
     ],
 }
 
-# Shared with the payment provider; it signs every webhook body with this key.
-PAYMENT_WEBHOOK_SECRET = "whsec-drill6-test-secret"
+# Shared with the payment provider; it signs every webhook with this key.
+PAYMENT_WEBHOOK_SECRET = env_secret("PAYMENT_WEBHOOK_SECRET")

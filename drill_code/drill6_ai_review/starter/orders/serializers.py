@@ -14,7 +14,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
 
 class OrderSerializer(serializers.ModelSerializer):
-    lines = OrderLineSerializer(many=True)
+    lines = OrderLineSerializer(many=True, allow_empty=False)
 
     class Meta:
         model = Order
@@ -42,3 +42,13 @@ class OrderSerializer(serializers.ModelSerializer):
         order.total = total
         order.save()
         return order
+
+
+class FeedImportSerializer(serializers.Serializer):
+    url = serializers.CharField()
+
+
+class PaymentEventSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    order_id = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
