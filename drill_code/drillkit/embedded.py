@@ -49,7 +49,7 @@ def linger_seconds() -> float:
     return 0.0 if os.environ.get("CI") == "true" else LINGER_SECONDS
 
 
-def url_for(socket_folder: Path, port: int) -> str:
+def url_for(socket_folder: Path | str, port: int) -> str:
     """A URL dj-database-url turns into HOST=<socket folder>, the form Django and psycopg
     read as a unix socket. (The library's own `?host=` form leaves HOST empty, which a
     tool reading HOST, such as a proxy, would take for the machine's default server.)"""
@@ -93,8 +93,10 @@ def start(folder: Path = DATA_FOLDER) -> str:
             f"{shown(folder)} to start it afresh, set DATABASE_URL to a PostgreSQL server of "
             "yours, or run with `--database sqlite`, which skips the PostgreSQL-only tests."
         ) from exc
-    _tune_for_tests(info.socket_dir, info.port)
-    return url_for(info.socket_dir, info.port)
+    # On Windows the library has no unix socket and listens on 127.0.0.1 instead.
+    host = info.socket_dir if info.socket_dir is not None else info.hostname
+    _tune_for_tests(host, info.port)
+    return url_for(host, info.port)
 
 
 # Its data is disposable, so it need not survive a power cut: without waiting for the disk,
@@ -103,11 +105,11 @@ def start(folder: Path = DATA_FOLDER) -> str:
 FAST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
 
-def _tune_for_tests(socket_folder: Path, port: int) -> None:
+def _tune_for_tests(host: Path | str, port: int) -> None:
     import psycopg
 
     with psycopg.connect(
-        host=str(socket_folder), port=port, user="postgres", dbname="postgres", autocommit=True
+        host=str(host), port=port, user="postgres", dbname="postgres", autocommit=True
     ) as conn:
         current = {
             name: conn.execute("SELECT current_setting(%s)", [name]).fetchone()[0]

@@ -19,13 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from drillkit.catalog import PROJECT_ROOT, all_drills, get_drill
@@ -72,6 +72,10 @@ def _timed(command: list[str]) -> tuple[float, float, int]:
 
 
 def _children_cpu() -> float:
+    try:
+        import resource
+    except ImportError:  # Windows: no CPU figure, the wall time still stands
+        return 0.0
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
@@ -109,10 +113,11 @@ def measure(loops: list[str], runs: int) -> list[dict]:
     return rows
 
 
-def stability(drills: list[str], repeats: int) -> list[dict]:
+def stability(
+    drills: list[str], repeats: int, targets: tuple[str, ...] = ("starter", "solution")
+) -> list[dict]:
     """Run each drill `repeats` times on the starter and on the solution; every run of a
     target must find the same flaws fixed and open."""
-    targets = ("starter", "solution")
     rows = []
     with steps(len(drills) * len(targets) * repeats, "verdicts") as advance:
         for name in drills:
@@ -121,7 +126,7 @@ def stability(drills: list[str], repeats: int) -> list[dict]:
                 for run in range(repeats):
                     verdicts.append(_verdict(name, target))
                     advance(f"{name} on {target}: run {run + 1} of {repeats}")
-                distinct = {json.dumps(v, sort_keys=True) for v in verdicts}
+                distinct = Counter(json.dumps(v, sort_keys=True) for v in verdicts)
                 rows.append(
                     {
                         "drill": name,
@@ -129,6 +134,10 @@ def stability(drills: list[str], repeats: int) -> list[dict]:
                         "runs": repeats,
                         "distinct_verdicts": len(distinct),
                         "verdict": verdicts[0],
+                        # Each different verdict and how many runs gave it.
+                        "verdicts": [
+                            {"runs": n, **json.loads(v)} for v, n in distinct.most_common()
+                        ],
                     }
                 )
     return rows
@@ -137,7 +146,7 @@ def stability(drills: list[str], repeats: int) -> list[dict]:
 def _verdict(drill: str, target: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "flaws.json"
-        subprocess.run(
+        run = subprocess.run(
             [
                 sys.executable,
                 "-m",
@@ -149,17 +158,25 @@ def _verdict(drill: str, target: str) -> dict:
                 "--flaw-report",
                 str(report),
                 "-q",
+                "-rfE",
                 "-p",
                 "no:cacheprovider",
             ],
             cwd=PROJECT_ROOT,
             env={**_environment(), "PYTHONPATH": str(PROJECT_ROOT / "drill_code")},
             capture_output=True,
+            text=True,
         )
         if not report.exists():
             return {"error": "the run wrote no flaw report"}
         outcome = json.loads(report.read_text())
-    return {"failed": outcome["failed"], "flaws": outcome["flaws"]}
+    # Which tests failed or errored, by name (pytest's short summary), then the flaw states.
+    failing = sorted(
+        line.split(" ", 1)[1].split(" - ")[0]
+        for line in run.stdout.splitlines()
+        if line.startswith(("FAILED ", "ERROR "))
+    )
+    return {"failed": outcome["failed"], "failing_tests": failing, "flaws": outcome["flaws"]}
 
 
 def table(rows: list[dict]) -> str:
@@ -176,6 +193,8 @@ def table(rows: list[dict]) -> str:
         for row in rows
     ]
     headers = ["Loop (warm)", "Median s", "Runs s", "CPU s", f"≤ {BUDGET_SECONDS:g} s"]
+    if not hasattr(os, "getloadavg"):  # Windows
+        return markdown_table(headers, body)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return markdown_table(headers, body) + f"\n\nLoad average while measuring: {load}"
 
@@ -192,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="instead: run the drills N times on starter and solution; verdicts must agree",
     )
+    parser.add_argument(
+        "--targets", default="starter,solution", help="with --stability (default both)"
+    )
     options = parser.parse_args(argv)
     if options.runs < 1 or (options.stability is not None and options.stability < 1):
         parser.error("--runs and --stability need a count of 1 or more")
@@ -200,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         if loop != DOCS:
             get_drill(loop)  # an unknown name is one paragraph, before any work
     if options.stability:
-        rows = stability([loop for loop in loops if loop != DOCS], options.stability)
+        targets = tuple(options.targets.split(","))
+        rows = stability([loop for loop in loops if loop != DOCS], options.stability, targets)
         for row in rows:
             agreed = (
                 "same verdict every time"
@@ -208,6 +231,16 @@ def main(argv: list[str] | None = None) -> int:
                 else (f"{row['distinct_verdicts']} DIFFERENT verdicts")
             )
             print(f"{row['drill']} on {row['target']}: {row['runs']} runs, {agreed}")
+            if row["distinct_verdicts"] > 1:
+                for verdict in row["verdicts"]:
+                    states = verdict.get("flaws", {})
+                    not_fixed = [f for f, state in states.items() if state != "fixed"]
+                    print(
+                        f"    {verdict['runs']} runs: {verdict.get('failed')} tests failed; "
+                        f"flaws not fixed: {', '.join(not_fixed) or 'none'}"
+                    )
+                    for test in verdict.get("failing_tests", []):
+                        print(f"        {test}")
         failed = any(row["distinct_verdicts"] != 1 for row in rows)
     else:
         rows = measure(loops, options.runs)
