@@ -145,8 +145,8 @@ def check_spoilers(site: Path) -> list[str]:
 
 def _visible(text: str) -> str:
     """Text as a reader sees it: Markdown drops trailing blanks, such as the lone space
-    that marks an empty context line in a diff."""
-    return "\n".join(line.rstrip() for line in text.splitlines()).strip("\n")
+    that marks an empty context line in a diff, and a block's blank last lines with it."""
+    return "\n".join(line.rstrip() for line in text.splitlines()).rstrip("\n")
 
 
 def _language(block) -> str:

@@ -228,6 +228,22 @@ def _checklist() -> dict[str, ChecklistItem]:
     return items
 
 
+# A named region longer than this many lines is shown collapsed, its title saying what it
+# holds: a drill page stays a few screens of prose a reader can scan, not a wall of code.
+LONG_BLOCK = 40
+
+
+def _collapsed_if_long(path: Path, region: str | None, title: str | None) -> str:
+    from drillkit.check_site import expected_text
+
+    block = code_block(path, region, title)
+    lines = len(expected_text(path, region).splitlines())
+    if lines <= LONG_BLOCK:
+        return block
+    label = title or (shown(path) + (f" ({region})" if region else ""))
+    return f'??? example "{label}: {lines} lines"\n\n{indent(block)}\n'
+
+
 def _chart_pair(name: str, results: Path, alt: str) -> str:
     from drillkit import charts
 
@@ -380,10 +396,11 @@ def define_env(env) -> None:
     @env.macro
     def region(path: str, name: str, title: str | None = None) -> str:
         """A named region (`# --8<-- [start:name]` ... `[end:name]`) of a project file."""
-        return code_block(PROJECT_ROOT / path, name, title)
+        return _collapsed_if_long(PROJECT_ROOT / path, name, title)
 
     @env.macro
     def source_file(path: str, title: str | None = None) -> str:
+        # Whole files: the pages put the long ones in a collapsible of their own.
         return code_block(PROJECT_ROOT / path, None, title)
 
     @env.macro

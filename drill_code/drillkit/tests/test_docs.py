@@ -1,7 +1,5 @@
 """The docs macros' helpers and the check that pages show exactly the files."""
 
-import re
-
 from drillkit.catalog import PROJECT_ROOT
 from drillkit.check_site import check_site, expected_text
 from drillkit.docs import _sections, _tests_cell
@@ -118,16 +116,12 @@ def test_a_hint_title_names_the_finding_and_its_file_never_the_flaw(tmp_path):
     from drillkit.docs import hint_title
 
     real = get_drill("drill4")
-    toml = (real.folder / "drill.toml").read_text(encoding="utf-8")
-    # Start from no locations at all, whatever the real drill.toml records.
-    toml = re.sub(r"\nlocations = \[.*?\n\]\n", "\n", toml, flags=re.S)
     first, second = real.flaws[0], real.flaws[1]
-    # The second flaw gains a location, as drill.toml's `locations` gives it.
-    marker = f'id = "{second.id}"'
+    # drill.toml gives the second flaw a location and the first none.
     (tmp_path / "drill.toml").write_text(
-        toml.replace(
-            marker, marker + '\nlocations = [{file = "notes/views.py", lines = [1, 9]}]', 1
-        )
+        f'[[flaws]]\nid = "{first.id}"\n\n'
+        f'[[flaws]]\nid = "{second.id}"\n'
+        'locations = [{file = "notes/views.py", lines = [1, 9]}]\n'
     )
     drill = dataclasses.replace(real, folder=tmp_path)
     assert hint_title(drill, f"{first.id} {first.title}") == "Finding 1"
