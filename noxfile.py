@@ -89,7 +89,7 @@ for _drill in all_drills():
     nox.session(name=_drill.name, python=PYTHON, tags=["drills"])(_session)
 
 
-@nox.session(python=PYTHON, tags=["drills"])
+@nox.session(python=PYTHON)
 def prove(session: nox.Session) -> None:
     """Prove every drill in parallel: each starter (every flaw's tests fail, the rest pass),
     each single-flaw variant (only that flaw's tests fail) and each wrong fix (rejected,

@@ -169,7 +169,11 @@ def graded(tmp_path_factory):
     (empty / "my_tests").mkdir()
     (wrong / "my_tests").mkdir()
     (wrong / "my_tests" / "test_mine.py").write_text(WRONG_TEST)
-    return {name: grade_tests(resolve_target(DRILL, str(folder / name))) for name in GRADED}
+    # Some of the drill's tests are races that only PostgreSQL can show: grade on the
+    # harness's own PostgreSQL, so every flaw and wrong fix can be caught in every pass.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DRILLKIT_DATABASE", "postgres")
+        return {name: grade_tests(resolve_target(DRILL, str(folder / name))) for name in GRADED}
 
 
 GRADED = ("strong", "empty", "wrong")
