@@ -10,8 +10,9 @@ import uuid
 
 import pytest
 from conftest import BALANCE_CENTS, PRICE_CENTS, cancel_order, place_order
-from races import run_concurrently
 from rest_framework.test import APIClient
+
+from drillkit.races import run_concurrently
 
 # -- one request at a time ------------------------------------------------------------
 
@@ -123,7 +124,7 @@ needs_row_locks = pytest.mark.postgres(
 @needs_row_locks
 @race
 def test_the_write_gate_lets_a_row_lock_fix_through(make_product):
-    """Not a flaw test: a check of the harness (tests/races.py) that every race test
+    """Not a flaw test: a check of the harness (drillkit/races.py) that every race test
     relies on. A fix built on select_for_update() makes the other requests wait for the
     row lock before they write; the gate must see those waits and open, or a correct fix
     would time out. Django may also swap a thread's connection for a new one between

@@ -27,8 +27,9 @@ from celery.contrib.testing.worker import start_worker
 from celery.exceptions import SoftTimeLimitExceeded
 from conftest import BALANCE_CENTS, PRICE_CENTS, cancel_order, place_order
 from django.core import mail
-from races import run_concurrently
 from taskqueue import FailingRelay, content_types_waiting
+
+from drillkit.races import run_concurrently
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
