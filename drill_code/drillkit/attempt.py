@@ -72,18 +72,7 @@ def note_findings(target: Target, located: int, total: int, unmatched: int) -> N
 
 
 def note_grade(target: Target, grade) -> None:
-    _update(
-        target,
-        own_tests={
-            "tests": grade.tests_run,
-            "wrong_tests": len(grade.wrong_tests),
-            "flaws_caught": sum(grade.flaws.values()),
-            "flaws": len(grade.flaws),
-            "wrong_fixes_caught": sum(grade.wrong_fixes.values()),
-            "wrong_fixes": len(grade.wrong_fixes),
-            "graded": _now(),
-        },
-    )
+    _update(target, own_tests={**grade.figures(), "graded": _now()})
 
 
 def note_assistant_findings(

@@ -122,15 +122,7 @@ def grade(attempt: Attempt) -> Graded:
         )
         graded.findings = {"located": len(score.found), "of": len(score.planted)}
     if (attempt.path / learner.LEARNER_TESTS).is_dir():
-        own = learner.grade_tests(target, mix.planted if mix else None)
-        graded.own_tests = {
-            "tests": own.tests_run,
-            "wrong_tests": len(own.wrong_tests),
-            "flaws_caught": sum(own.flaws.values()),
-            "flaws": len(own.flaws),
-            "wrong_fixes_caught": sum(own.wrong_fixes.values()),
-            "wrong_fixes": len(own.wrong_fixes),
-        }
+        graded.own_tests = learner.grade_tests(target, mix.planted if mix else None).figures()
     return graded
 
 

@@ -191,6 +191,17 @@ class Grade:
     def all_right(self) -> bool:
         return not self.wrong_tests
 
+    def figures(self) -> dict[str, int]:
+        """The grade as numbers, for the attempt record, scorecards and team grading."""
+        return {
+            "tests": self.tests_run,
+            "wrong_tests": len(self.wrong_tests),
+            "flaws_caught": sum(self.flaws.values()),
+            "flaws": len(self.flaws),
+            "wrong_fixes_caught": sum(self.wrong_fixes.values()),
+            "wrong_fixes": len(self.wrong_fixes),
+        }
+
 
 def grade_tests(target: Target, planted: set[str] | None = None) -> Grade:
     """Run the learner's tests on the solution, each single-flaw variant and each wrong
