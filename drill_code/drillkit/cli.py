@@ -222,9 +222,10 @@ def _learner_reports(target: Target, options) -> int:
         if not findings.is_absolute() and not findings.exists():
             findings = target.path / findings
         score = learner.score_findings(target, findings, planted_flaws(target))
-        print(learner.findings_report(score, blind=options.blind))
+        own = findings.resolve() == (target.path / learner.FINDINGS).resolve()
+        print(learner.findings_report(score, blind=options.blind, own=own))
         counts = (len(score.found), len(score.planted), len(score.unmatched))
-        if findings == target.path / learner.FINDINGS:  # the learner's own findings
+        if own:  # the learner's own findings
             attempt.note_findings(target, *counts)
         else:  # another reviewer's, such as an AI assistant's, scored the same way
             attempt.note_assistant_findings(target, findings, *counts)

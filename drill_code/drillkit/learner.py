@@ -105,9 +105,13 @@ class AuditScore:
 def parse_findings(text: str) -> tuple[list[Finding], list[tuple[int, str]]]:
     """Findings, and the lines that are neither a finding nor blank, a heading or a comment."""
     findings, malformed = [], []
+    in_comment = False  # inside an HTML comment, which may span lines
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
-        if not stripped or stripped.startswith(("#", "<!--", ">")):
+        if in_comment or stripped.startswith("<!--"):
+            in_comment = "-->" not in stripped
+            continue
+        if not stripped or stripped.startswith(("#", ">")):
             continue
         match = _FINDING.match(line)
         if not match:
@@ -139,19 +143,49 @@ def score_findings(
         ) from exc
     findings, malformed = parse_findings(text)
     score = AuditScore(findings_file, list(planted or target.drill.flaws), malformed=malformed)
-    for finding in findings:
-        hits = [f for f in score.planted if any(finding.points_at(s) for s in f.locations)]
-        for flaw in hits:
-            score.found.setdefault(flaw.id, []).append(finding)
-        if not hits:
+    candidates = {
+        finding: [f.id for f in score.planted if any(finding.points_at(s) for s in f.locations)]
+        for finding in findings
+    }
+    credited = _one_flaw_per_finding(candidates)
+    for finding, flaw_ids in candidates.items():
+        if not flaw_ids:
             score.unmatched.append(finding)
+        else:  # a second finding of a flaw already credited is kept beside the first
+            score.found.setdefault(credited.get(finding, flaw_ids[0]), []).append(finding)
     return score
 
 
-def findings_report(score: AuditScore, *, blind: bool) -> str:
+def _one_flaw_per_finding(candidates: dict[Finding, list[str]]) -> dict[Finding, str]:
+    """Credit each finding to at most one flaw, locating as many flaws as possible.
+
+    Two flaws can sit on the same lines (an outbound call with no timeout that fetches
+    any URL): one finding there names one problem, and locates one flaw; naming both
+    takes two findings. A maximum bipartite matching (augmenting paths) picks which."""
+    owner: dict[str, Finding] = {}  # flaw id -> the finding credited with it
+
+    def place(finding: Finding, tried: set[str]) -> bool:
+        for flaw_id in candidates[finding]:
+            if flaw_id in tried:
+                continue
+            tried.add(flaw_id)
+            if flaw_id not in owner or place(owner[flaw_id], tried):
+                owner[flaw_id] = finding
+                return True
+        return False
+
+    for finding in candidates:
+        place(finding, set())
+    return {finding: flaw_id for flaw_id, finding in owner.items()}
+
+
+def findings_report(score: AuditScore, *, blind: bool, own: bool = True) -> str:
+    """The score in words. `own` is False for another reviewer's findings, such as an AI
+    assistant's review pasted into the same format: the same yardstick, its own voice."""
     total = len(score.planted)
+    who, whose = ("you", "your") if own else ("the review", "its")
     lines = [
-        f"Audit score: you located {len(score.found)} of {total} planted flaws "
+        f"Audit score: {who} located {len(score.found)} of {total} planted flaws "
         f"({shown(score.findings_file)})."
     ]
     for number, text in score.malformed:
@@ -167,8 +201,9 @@ def findings_report(score: AuditScore, *, blind: bool) -> str:
             lines.append(f"  missed  {flaw.id:<7} {flaw.title}")
     if score.unmatched:
         lines.append(
-            f"{len(score.unmatched)} of your findings match no planted flaw. They may be real "
-            "extra findings: compare them with the reference solution after your attempt."
+            f"{len(score.unmatched)} of {whose} findings match no planted flaw. They may be "
+            "false alarms or real extra findings: judge each against the reference solution "
+            "after your attempt."
         )
         lines += [f"  {f.path}:{f.first} - {f.text}" for f in score.unmatched]
     return "\n".join(lines)

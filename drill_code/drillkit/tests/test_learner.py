@@ -1,5 +1,6 @@
 """The learner's own skill: the findings matcher, blind runs and the grader."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -95,6 +96,78 @@ def test_a_blind_findings_report_names_no_flaw(target):
     assert "you located 1 of 2" in report
     for secret in ("Doors", "Windows", "D0-F"):
         assert secret not in report
+
+
+def test_one_finding_locates_one_flaw_even_where_two_flaws_share_its_lines(tmp_path):
+    """An outbound call can fetch any URL and wait forever: one finding there names one
+    of the two problems, and only a second finding locates the other."""
+    shared = (Location("house/views.py", (30, 34), "fetch"),)
+    anywhere = Flaw("D0-F3", "Fetches anywhere", "SSRF.", shared)
+    forever = Flaw("D0-F4", "Waits forever", "No timeout.", shared)
+    drill = Drill(
+        name="drill0",
+        number=0,
+        title="Synthetic",
+        summary="",
+        checklist=(),
+        time_box="",
+        app="house",
+        folder=tmp_path,
+        flaws=(DOORS, anywhere, forever),
+    )
+    target = Target(drill, tmp_path / "copy", "workspace/drill0")
+    one = score(target, "house/views.py:32 - fetches any URL\n")
+    assert len(one.found) == 1 and set(one.found) <= {"D0-F3", "D0-F4"}
+    both = score(target, "house/views.py:32 - fetches any URL\nhouse/views.py:33 - no timeout\n")
+    assert set(both.found) == {"D0-F3", "D0-F4"}
+    # The same flaw found twice is one flaw located; the second finding is no false alarm.
+    twice = score(target, "house/views.py:10 - no lock\nhouse/views.py:12 - still no lock\n")
+    assert set(twice.found) == {"D0-F1"} and len(twice.found["D0-F1"]) == 2
+    assert not twice.unmatched
+
+
+def test_a_comment_spanning_lines_is_not_scored(target):
+    result = score(target, "<!--\na note to myself\n-->\nhouse/views.py:10 - lock\n")
+    assert set(result.found) == {"D0-F1"}
+    assert not result.malformed
+
+
+ASSISTANT_REVIEW = PROJECT_ROOT / "drill_code/drill6_ai_review/examples/assistant-review.md"
+
+
+def test_an_assistants_review_is_scored_like_a_persons():
+    """The labelled sample review on the Drill 6 page, scored against the starter: what
+    it locates, what it misses, its findings that match no flaw, and its prose lines."""
+    drill = get_drill("drill6")
+    assert "HAND-WRITTEN ILLUSTRATION, not the output of any AI service" in (
+        ASSISTANT_REVIEW.read_text(encoding="utf-8")
+    )
+    result = score_findings(resolve_target(drill, "starter"), ASSISTANT_REVIEW)
+    located = {"D6-F1", "D6-F2", "D6-F3", "D6-F5", "D6-F7", "D6-F8", "D6-F11", "D6-F12"}
+    assert set(result.found) == located
+    assert {flaw.id for flaw in result.missed} == {f.id for f in drill.flaws} - located
+    assert [(f.path, f.first) for f in result.unmatched] == [
+        ("config/settings.py", 1),
+        ("orders/views.py", 4),
+    ]
+    assert [text[:7] for _, text in result.malformed] == ["Overall"]
+    report = findings_report(result, blind=True, own=False)
+    assert f"the review located 8 of {len(drill.flaws)} planted flaws" in report
+    assert "2 of its findings match no planted flaw" in report
+    assert "D6-F" not in report
+
+
+def test_scoring_an_assistants_review_records_it_apart_from_the_learners(tmp_path):
+    copy = tmp_path / "drill6"
+    shutil.copytree(get_drill("drill6").starter, copy)
+    review = tmp_path / "AI_FINDINGS.md"
+    shutil.copy(ASSISTANT_REVIEW, review)
+    drillkit("test", "drill6", "--target", str(copy), "--score-findings", str(review), "-x")
+    record = json.loads((copy / ".drillkit" / "attempt.json").read_text())
+    assert "findings" not in record  # the learner's own audit score is untouched
+    assistant = record["assistant_findings"]
+    assert (assistant["located"], assistant["unmatched"]) == (8, 2)
+    assert assistant["of"] == len(get_drill("drill6").flaws)
 
 
 def test_a_missing_or_binary_findings_file_is_explained(target):
