@@ -117,12 +117,14 @@ def test_one_finding_locates_one_flaw_even_where_two_flaws_share_its_lines(tmp_p
     )
     target = Target(drill, tmp_path / "copy", "workspace/drill0")
     one = score(target, "house/views.py:32 - fetches any URL\n")
-    assert len(one.found) == 1 and set(one.found) <= {"D0-F3", "D0-F4"}
+    assert len(one.found) == 1
+    assert set(one.found) <= {"D0-F3", "D0-F4"}
     both = score(target, "house/views.py:32 - fetches any URL\nhouse/views.py:33 - no timeout\n")
     assert set(both.found) == {"D0-F3", "D0-F4"}
     # The same flaw found twice is one flaw located; the second finding is no false alarm.
     twice = score(target, "house/views.py:10 - no lock\nhouse/views.py:12 - still no lock\n")
-    assert set(twice.found) == {"D0-F1"} and len(twice.found["D0-F1"]) == 2
+    assert set(twice.found) == {"D0-F1"}
+    assert len(twice.found["D0-F1"]) == 2
     assert not twice.unmatched
 
 
