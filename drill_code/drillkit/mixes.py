@@ -69,7 +69,70 @@ def new_seed() -> int:
 
 
 def make_copy(mix: Mix, destination: Path) -> Path:
-    return materialize(mix.drill, mix.variants, destination)
+    """The mixed copy the learner gets, without the solution's comments and docstrings."""
+    return _planted(mix.drill, mix.variants, destination)
+
+
+def _planted(drill: Drill, variants, destination: Path) -> Path:
+    # A mix starts from the reference solution, whose comments explain each fix ("Without
+    # its own throttle the token endpoint is a password-guessing oracle"). Left above a
+    # planted flaw, such a comment names it; so a mix keeps the code and drops the prose.
+    copy = materialize(drill, variants, destination)
+    for path in copy.rglob("*.py"):
+        path.write_text(without_explanations(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return copy
+
+
+def without_explanations(source: str) -> str:
+    """Python source without its comments and docstrings, and the same behaviour. A body
+    that was only a docstring gets `pass`."""
+    import ast
+    import io
+    import tokenize
+
+    lines = source.splitlines()
+    dropped: set[int] = set()  # 0-based line numbers
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type != tokenize.COMMENT:
+            continue
+        row, column = token.start[0] - 1, token.start[1]
+        if lines[row][:column].strip():
+            lines[row] = lines[row][:column].rstrip()  # code, then a comment: keep the code
+        else:
+            dropped.add(row)
+    for node in ast.walk(ast.parse(source)):
+        body = getattr(node, "body", None)
+        if not isinstance(body, list) or not body:
+            continue
+        first = body[0]
+        is_docstring = (
+            isinstance(first, ast.Expr)
+            and isinstance(first.value, ast.Constant)
+            and isinstance(first.value.value, str)
+        )
+        has_docstring = isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+        if not is_docstring or not (has_docstring or isinstance(node, ast.AsyncFunctionDef)):
+            continue
+        start, end = first.lineno - 1, first.end_lineno - 1
+        if lines[start][: first.col_offset].strip() or lines[end][first.end_col_offset :].strip():
+            continue  # shares a line with other code
+        if len(body) == 1:
+            lines[start] = " " * first.col_offset + "pass"
+            dropped.update(range(start + 1, end + 1))
+        else:
+            dropped.update(range(start, end + 1))
+            # The blank line that set the docstring apart goes with it.
+            if end + 1 < len(lines) and not lines[end + 1].strip():
+                dropped.add(end + 1)
+    kept = [line for number, line in enumerate(lines) if number not in dropped]
+    while kept and not kept[0].strip():
+        kept.pop(0)
+    tidy: list[str] = []
+    for line in kept:
+        if not line.strip() and len(tidy) >= 2 and not tidy[-1].strip() and not tidy[-2].strip():
+            continue  # at most two blank lines in a row, as PEP 8 has them
+        tidy.append(line)
+    return "\n".join(tidy) + "\n" if tidy else ""
 
 
 def locations(mix: Mix) -> dict[str, tuple[Location, ...]]:
@@ -80,7 +143,7 @@ def locations(mix: Mix) -> dict[str, tuple[Location, ...]]:
         full = make_copy(mix, Path(scratch) / "mix")
         for variant in mix.variants:
             others = [v for v in mix.variants if v is not variant]
-            without = materialize(mix.drill, others, Path(scratch) / f"without-{variant.name}")
+            without = _planted(mix.drill, others, Path(scratch) / f"without-{variant.name}")
             spots[variant.flaw] = tuple(_changed_lines(without, full))
             shutil.rmtree(without)
     return spots

@@ -1,6 +1,7 @@
 """Mixes: a fresh, reproducible subset of a drill's flaws for every attempt."""
 
 import filecmp
+import hashlib
 import json
 import shutil
 import subprocess
@@ -40,6 +41,48 @@ def test_the_copy_records_only_its_seed(tmp_path):
     text = "\n".join(p.read_text(errors="replace") for p in copy.rglob("*.py"))
     for flaw in DRILL.flaws:
         assert flaw.id not in text
+
+
+EXPLAINED = '''"""Why this module exists."""
+
+import hashlib  # for the digest
+
+
+class Throttled:
+    """Counts per client address."""
+
+
+def digest(text):
+    """A digest; the "#" in a string stays."""
+
+    # Without a salt two users with one password share a digest.
+    return hashlib.sha256(("#salt" + text).encode()).hexdigest()
+'''
+
+
+def test_a_mix_drops_the_solutions_explanations_and_keeps_its_behaviour():
+    plain = mixes.without_explanations(EXPLAINED)
+    assert plain == (
+        "import hashlib\n\n\n"
+        "class Throttled:\n    pass\n\n\n"
+        "def digest(text):\n"
+        '    return hashlib.sha256(("#salt" + text).encode()).hexdigest()\n'
+    )
+    namespace: dict = {}
+    exec(compile(plain, "plain.py", "exec"), namespace)
+    assert namespace["digest"]("x") == hashlib.sha256(b"#saltx").hexdigest()
+
+
+def test_a_mixed_copy_has_no_comment_beside_a_planted_flaw(tmp_path):
+    """The solution's comments say why each fix is there; a mix must not keep them."""
+    import io
+    import tokenize
+
+    start("drill4", workspace=tmp_path, mix=True, seed=7)
+    for path in (tmp_path / "drill4").rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+        assert not [t.string for t in tokens if t.type == tokenize.COMMENT], path
 
 
 @pytest.mark.parametrize("drill", all_drills(), ids=lambda d: d.name)
