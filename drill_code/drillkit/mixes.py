@@ -11,6 +11,7 @@ copy names its flaws, and `--seed N` gives a whole team the same mix.
 from __future__ import annotations
 
 import random
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -83,6 +84,9 @@ def _planted(drill: Drill, variants, destination: Path) -> Path:
     return copy
 
 
+_BLOCK_HEADER = re.compile(r"^\s*(?:async\s+def|def|class)\b.*:\s*$")
+
+
 def without_explanations(source: str) -> str:
     """Python source without its comments and docstrings, and the same behaviour. A body
     that was only a docstring gets `pass`."""
@@ -92,7 +96,10 @@ def without_explanations(source: str) -> str:
 
     lines = source.splitlines()
     dropped: set[int] = set()  # 0-based line numbers
+    in_strings: set[int] = set()  # lines inside a multi-line string: never touched
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.STRING:
+            in_strings.update(range(token.start[0], token.end[0]))
         if token.type != tokenize.COMMENT:
             continue
         row, column = token.start[0] - 1, token.start[1]
@@ -124,13 +131,17 @@ def without_explanations(source: str) -> str:
             # The blank line that set the docstring apart goes with it.
             if end + 1 < len(lines) and not lines[end + 1].strip():
                 dropped.add(end + 1)
-    kept = [line for number, line in enumerate(lines) if number not in dropped]
-    while kept and not kept[0].strip():
-        kept.pop(0)
     tidy: list[str] = []
-    for line in kept:
-        if not line.strip() and len(tidy) >= 2 and not tidy[-1].strip() and not tidy[-2].strip():
-            continue  # at most two blank lines in a row, as PEP 8 has them
+    for number, line in enumerate(lines):
+        if number in dropped:
+            continue
+        if not line.strip() and number not in in_strings:
+            if not tidy:
+                continue  # the file starts with code
+            if len(tidy) >= 2 and not tidy[-1].strip() and not tidy[-2].strip():
+                continue  # at most two blank lines in a row, as PEP 8 has them
+            if _BLOCK_HEADER.match(tidy[-1]):
+                continue  # no blank line opens a body (where a removed line or docstring was)
         tidy.append(line)
     return "\n".join(tidy) + "\n" if tidy else ""
 

@@ -52,6 +52,11 @@ class Throttled:
     """Counts per client address."""
 
 
+class Stats:
+
+    scope = "stats"
+
+
 def digest(text):
     """A digest; the "#" in a string stays."""
 
@@ -65,6 +70,7 @@ def test_a_mix_drops_the_solutions_explanations_and_keeps_its_behaviour():
     assert plain == (
         "import hashlib\n\n\n"
         "class Throttled:\n    pass\n\n\n"
+        'class Stats:\n    scope = "stats"\n\n\n'
         "def digest(text):\n"
         '    return hashlib.sha256(("#salt" + text).encode()).hexdigest()\n'
     )
