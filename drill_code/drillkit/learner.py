@@ -201,9 +201,10 @@ def findings_report(score: AuditScore, *, blind: bool, own: bool = True) -> str:
             lines.append(f"  missed  {flaw.id:<7} {flaw.title}")
     if score.unmatched:
         lines.append(
-            f"{len(score.unmatched)} of {whose} findings match no planted flaw. They may be "
-            "false alarms or real extra findings: judge each against the reference solution "
-            "after your attempt."
+            f"{len(score.unmatched)} of {whose} findings "
+            f"{'matches' if len(score.unmatched) == 1 else 'match'} no planted flaw. They may "
+            "be false alarms or real extra findings: judge each against the reference "
+            "solution after your attempt."
         )
         lines += [f"  {f.path}:{f.first} - {f.text}" for f in score.unmatched]
     return "\n".join(lines)
