@@ -214,14 +214,18 @@ def test_the_loop_benchmark_times_the_learners_commands(tmp_path, monkeypatch):
         "--target",
         str(tmp_path / DRILL.name),
     ]
+    assert loopbench.loop_command("nox", tmp_path) == ["nox", "-R"]
+    assert (loopbench.budget("docs"), loopbench.budget("nox")) == (3.0, 90.0)
     row = {
         "loop": "-R -s docs",
         "median_seconds": 3.5,
         "runs": [3.4, 3.5, 3.9],
         "median_cpu_seconds": 2.0,
+        "budget_seconds": 3.0,
         "within_budget": False,
     }
-    assert "| -R -s docs  |     3.50 | 3.40 3.50 3.90 |  2.00 | NO" in loopbench.table([row])
+    table = loopbench.table([row])
+    assert "| -R -s docs  |     3.50 | 3.40 3.50 3.90 |  2.00 |        3 | NO" in table
 
 
 def test_the_loop_benchmark_refuses_an_unknown_loop_before_any_work():
