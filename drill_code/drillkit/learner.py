@@ -279,7 +279,12 @@ def grade_tests(target: Target, planted: set[str] | None = None) -> Grade:
     return Grade(
         tests=tests,
         wrong_tests=wrong,
-        flaws={v.flaw: caught[v.name] for v in chosen if v.kind == "flaw"},
+        # Where the bank holds a flaw in several places, a test catches it only if it
+        # catches it in every place.
+        flaws={
+            flaw: all(caught[v.name] for v in chosen if v.flaw == flaw and v.kind == "flaw")
+            for flaw in dict.fromkeys(v.flaw for v in chosen if v.kind == "flaw")
+        },
         wrong_fixes={v.name: caught[v.name] for v in chosen if v.kind == "wrong-fix"},
         summaries={v.name: v.summary for v in chosen if v.kind == "wrong-fix"},
         drill=drill,

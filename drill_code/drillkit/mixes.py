@@ -3,7 +3,7 @@ skill rather than recall.
 
 A mix is the reference solution with a random subset of the drill's single-flaw
 variants applied. Where the bank holds several placements of one flaw (`D4-F3.patch`,
-`D4-F3.nested-create.patch`), the mix also draws which one. The copy records only the
+`D4-F3.list-open.patch`), the mix also draws which one. The copy records only the
 seed, in `.drillkit/attempt.json`; the subset is recomputed from it, so nothing in the
 copy names its flaws, and `--seed N` gives a whole team the same mix.
 """

@@ -125,13 +125,6 @@ def bank(drill: Drill, kind: str) -> list[Variant]:
     return sorted(variants, key=lambda v: (order[v.flaw], v.name))
 
 
-def flaw_variant(drill: Drill, flaw_id: str) -> Variant:
-    for variant in bank(drill, "flaw"):
-        if variant.flaw == flaw_id:
-            return variant
-    raise DrillError(f"{drill.name} has no single-flaw variant for {flaw_id}.")
-
-
 # -- making copies --------------------------------------------------------------------
 
 

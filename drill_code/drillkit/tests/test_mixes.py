@@ -33,6 +33,18 @@ def test_the_same_seed_gives_identical_copies_and_another_seed_another_subset(tm
     assert len(subsets) > 1
 
 
+def test_a_mix_also_varies_where_a_flaw_sits():
+    """One placement of D4-F3 leaves the nested route's list and create unchecked, the
+    other only its list; over a few seeds a mix draws both."""
+    drawn = {
+        v.name
+        for seed in range(1, 60)
+        for v in mixes.draw(DRILL, seed).variants
+        if v.flaw == "D4-F3"
+    }
+    assert drawn == {"D4-F3", "D4-F3.list-open"}
+
+
 def test_the_copy_records_only_its_seed(tmp_path):
     start("drill4", workspace=tmp_path, mix=True, seed=7)
     copy = tmp_path / "drill4"
