@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 import os
 import re
@@ -144,6 +145,24 @@ def _drillkit_output(name: str, *args: str) -> tuple[int, str]:
         cached.write_text(json.dumps([result.returncode, output]))
     code, output = json.loads(cached.read_text())
     return code, output
+
+
+def md_text(value: str) -> str:
+    """Data (a flaw's why, a patch's summary, a scorecard's evidence) as Markdown text:
+    `<`, `>` and `&` are escaped outside code spans, so `<script>` or `/projects/<id>/`
+    reads as written instead of becoming an element that swallows the page after it."""
+    parts = re.split(r"(`[^`]*`)", value)
+    return "".join(
+        part
+        if part.startswith("`") and part.endswith("`") and len(part) > 1
+        else html.escape(part, quote=False)
+        for part in parts
+    )
+
+
+def md_title(value: str) -> str:
+    """Data as the quoted title of a collapsible block: escaped, quotes included."""
+    return html.escape(value, quote=True)
 
 
 def spoiler(kind: str, title: str, body: str) -> str:
@@ -341,9 +360,10 @@ def define_env(env) -> None:
         caught_by = collected_tests(name)["flaws"]
         rows = ["| Flaw | What goes wrong | Why it matters | Caught by |", "|---|---|---|---|"]
         for flaw in drill.flaws:
-            why = " ".join(flaw.why.split())
+            why = md_text(" ".join(flaw.why.split()))
             rows.append(
-                f"| {flaw.id} | {flaw.title} | {why} | {_tests_cell(caught_by.get(flaw.id, []))} |"
+                f"| {flaw.id} | {md_text(flaw.title)} | {why} | "
+                f"{_tests_cell(caught_by.get(flaw.id, []))} |"
             )
         return "\n".join(rows)
 
@@ -358,13 +378,14 @@ def define_env(env) -> None:
         for variant in bank(drill, "wrong-fix"):
             body = "\n\n".join(
                 [
-                    f"**Why it is wrong:** {variant.why_wrong}",
+                    f"**Why it is wrong:** {md_text(variant.why_wrong)}",
                     f"**Kind of mistake:** {KINDS[variant.header['Kind']]}.",
                     f"**Caught by:** `{variant.caught_by}`",
                     code_block(variant.path, title=shown(variant.path)),
                 ]
             )
-            entries.append(f'??? example "{variant.flaw}: {variant.summary}"\n\n{indent(body)}')
+            heading = md_title(f"{variant.flaw}: {variant.summary}")
+            entries.append(f'??? example "{heading}"\n\n{indent(body)}')
         intro = (
             f"{len(entries)} plausible fixes that leave a flaw open. CI applies each one to "
             "the reference solution and proves the drill's tests reject it, naming the flaw."
@@ -386,10 +407,12 @@ def define_env(env) -> None:
         for criterion in card["criteria"]:
             item = checklist[criterion["checklist"]]
             head = (
-                f"**{criterion['title']}**<br>{criterion['question']}<br>"
+                f"**{md_text(criterion['title'])}**<br>{md_text(criterion['question'])}<br>"
                 f"*[{item.name}](../checklist.md#{item.id})*"
             )
-            levels = [" ".join(str(criterion["rubric"][level]).split()) for level in range(4)]
+            levels = [
+                md_text(" ".join(str(criterion["rubric"][level]).split())) for level in range(4)
+            ]
             rows.append(f"| {head} | " + " | ".join(levels) + " |")
         return "\n".join(rows)
 
@@ -450,7 +473,7 @@ def define_env(env) -> None:
                 if item.id in d.checklist
             ]
             sections.append(
-                f"## {item.name} {{#{item.id}}}\n\n{item.ready}\n\n"
+                f"## {item.name} {{#{item.id}}}\n\n{md_text(item.ready)}\n\n"
                 f"**Practised in:** {', '.join(drills) or 'no drill yet'}\n"
             )
         return "\n".join(sections)
@@ -493,9 +516,10 @@ def define_env(env) -> None:
         ]
         for c in card.criteria:
             rows.append(
-                f"| {c.title} | {c.checklist} | {c.score} | {' '.join(c.evidence.split())} |"
+                f"| {md_text(c.title)} | {c.checklist} | {c.score} | "
+                f"{md_text(' '.join(c.evidence.split()))} |"
             )
-        return "\n".join([*rows, "", f"*Notes:* {card.notes}"])
+        return "\n".join([*rows, "", f"*Notes:* {md_text(card.notes)}"])
 
     def _cards(folder: str):
         from drillkit import scorecards, team
@@ -574,7 +598,7 @@ def define_env(env) -> None:
         checklist = _checklist()
         for drill in all_drills():
             items = ", ".join(checklist[item].name for item in drill.checklist)
-            summary = " ".join(drill.summary.split())
+            summary = md_text(" ".join(drill.summary.split()))
             rows.append(
                 f"| [{drill.number}. {drill.title}](drills/{drill.name}.md) | {summary} | "
                 f"{items} | {len(drill.flaws)} | {drill.time_box} |"

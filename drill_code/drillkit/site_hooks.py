@@ -59,9 +59,11 @@ def _drop(items: list, ids: set[str]) -> list:
 def on_page_content(html: str, page, config, files) -> str:
     if "task-list-item" not in html and SPOILER not in html:
         return html
-    soup = BeautifulSoup(html, "html.parser")
+    # lxml builds the tree several times faster than html.parser; it wraps the page's
+    # fragment in <html><body>, so only the body's contents go back.
+    soup = BeautifulSoup(html, "lxml")
     hidden = mark_spoilers(soup)
     label_checkboxes(soup)
     if hidden and page.toc is not None:
         page.toc.items = _drop(page.toc.items, hidden)
-    return str(soup)
+    return soup.body.decode_contents()

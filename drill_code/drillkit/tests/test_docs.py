@@ -1,5 +1,7 @@
 """The docs macros' helpers and the check that pages show exactly the files."""
 
+from pathlib import Path
+
 from drillkit.catalog import PROJECT_ROOT
 from drillkit.check_site import check_site, expected_text
 from drillkit.docs import _sections, _tests_cell
@@ -151,3 +153,39 @@ def test_a_spoiler_block_leaves_search_and_the_toc_and_says_it_is_a_spoiler():
     assert 'aria-label="Scope every queryset"' in out
     assert [item.id for item in toc.items] == ["hints"]
     assert toc.items[0].children == []
+
+
+# --- data reaches the page as written ----------------------------------------------------
+
+
+def test_data_is_escaped_as_markdown_text_outside_code_spans():
+    from drillkit.docs import md_text, md_title
+
+    assert md_text("removes <script> tags, keeps `<br>` & more") == (
+        "removes &lt;script&gt; tags, keeps `<br>` &amp; more"
+    )
+    assert md_title('D6-F11: "<script>"') == "D6-F11: &quot;&lt;script&gt;&quot;"
+
+
+def test_a_flaws_why_that_became_an_element_is_reported(tmp_path):
+    """D4-F3's why names /projects/<id>/notes/: unescaped, <id> is an element and the
+    reader sees /projects//notes/."""
+    import html
+
+    from bs4 import BeautifulSoup
+
+    from drillkit.catalog import get_drill
+    from drillkit.check_site import check_data_texts
+    from drillkit.variants import bank
+
+    drill = get_drill("drill4")
+    texts = [t for f in drill.flaws for t in (f.title, f.why)]
+    texts += [t for v in bank(drill, "wrong-fix") for t in (v.summary, v.why_wrong)]
+    page = Path("drills") / "drill4" / "index.html"
+
+    def problems_for(markup: str) -> list[str]:
+        return check_data_texts({page: BeautifulSoup(f"<article>{markup}</article>", "lxml")})
+
+    assert problems_for("".join(f"<p>{html.escape(t)}</p>" for t in texts)) == []
+    raw = problems_for("".join(f"<p>{t}</p>" for t in texts))
+    assert any("D4-F3's why does not read on the page as written" in p for p in raw), raw
