@@ -161,8 +161,9 @@ def md_text(value: str) -> str:
 
 
 def md_title(value: str) -> str:
-    """Data as the quoted title of a collapsible block: escaped, quotes included."""
-    return html.escape(value, quote=True)
+    """Data as the quoted title of a collapsible block: escaped as text, and its quotes
+    too, which would end the title."""
+    return md_text(value).replace('"', "&quot;")
 
 
 def spoiler(kind: str, title: str, body: str) -> str:
@@ -315,7 +316,7 @@ def define_env(env) -> None:
             [
                 f'!!! abstract "{drill.title}"',
                 "",
-                indent(drill.summary),
+                indent(md_text(drill.summary)),
                 "",
                 indent(f"**Checklist:** {items}  "),
                 indent(f"**Time box:** {drill.time_box}  "),

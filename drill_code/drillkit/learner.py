@@ -105,11 +105,11 @@ class AuditScore:
 def parse_findings(text: str) -> tuple[list[Finding], list[tuple[int, str]]]:
     """Findings, and the lines that are neither a finding nor blank, a heading or a comment."""
     findings, malformed = [], []
-    in_comment = False  # inside an HTML comment, which may span lines
+    opened = 0  # the line an HTML comment opened on, while it is open (it may span lines)
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
-        if in_comment or stripped.startswith("<!--"):
-            in_comment = "-->" not in stripped
+        if opened or stripped.startswith("<!--"):
+            opened = 0 if "-->" in stripped else opened or number
             continue
         if not stripped or stripped.startswith(("#", ">")):
             continue
@@ -122,6 +122,9 @@ def parse_findings(text: str) -> tuple[list[Finding], list[tuple[int, str]]]:
         findings.append(
             Finding(number, match["path"], min(first, last), max(first, last), match["text"])
         )
+    if opened:
+        never_closed = "<!-- opens a comment that never closes (-->): no line after it was read"
+        malformed.append((opened, never_closed))
     return findings, malformed
 
 

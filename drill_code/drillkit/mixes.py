@@ -10,6 +10,8 @@ copy names its flaws, and `--seed N` gives a whole team the same mix.
 
 from __future__ import annotations
 
+import ast
+import hashlib
 import random
 import re
 import shutil
@@ -17,10 +19,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from drillkit.catalog import Drill, Location
+from drillkit.catalog import Drill, Location, shown
 from drillkit.errors import DrillError
 from drillkit.variants import Variant, bank, materialize
 
+# How a mix is made: 2 strips the solution's comments and docstrings from the copy.
+MIX_FORMAT = 2
 # How much of a drill a mix plants: between a third and two thirds of its flaws, at
 # least two, so a mix is neither trivial nor the whole starter again.
 SMALLEST_MIX = 2
@@ -35,6 +39,16 @@ class Mix:
     @property
     def planted(self) -> frozenset[str]:
         return frozenset(v.flaw for v in self.variants)
+
+    @property
+    def made_from(self) -> str:
+        """A digest of what made the copy: how a mix is made, and each patch it applied.
+        It names no flaw, and it changes when the bank or the making does, so a copy made
+        by an older handbook is never scored against a mix it no longer is."""
+        digest = hashlib.sha256(f"mix format {MIX_FORMAT}".encode())
+        for variant in self.variants:
+            digest.update(variant.path.read_bytes())
+        return digest.hexdigest()[:16]
 
 
 def incompatible_pairs(drill: Drill) -> set[frozenset[str]]:
@@ -88,43 +102,40 @@ _BLOCK_HEADER = re.compile(r"^\s*(?:async\s+def|def|class)\b.*:\s*$")
 
 
 def without_explanations(source: str) -> str:
-    """Python source without its comments and docstrings, and the same behaviour. A body
-    that was only a docstring gets `pass`."""
-    import ast
+    """Python source without its comments and docstrings. The result parses to the same
+    tree, docstrings aside, so it behaves the same but for `__doc__`; a file for which
+    that does not hold is kept as it was. A body that was only a docstring gets `pass`."""
     import io
     import tokenize
 
+    tree = ast.parse(source)
     lines = source.splitlines()
     dropped: set[int] = set()  # 0-based line numbers
-    in_strings: set[int] = set()  # lines inside a multi-line string: never touched
+    in_strings: set[int] = set()  # lines inside a multi-line string, f-strings included
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant | ast.JoinedStr) and node.end_lineno > node.lineno:
+            in_strings.update(range(node.lineno, node.end_lineno))
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        if token.type == tokenize.STRING:
-            in_strings.update(range(token.start[0], token.end[0]))
         if token.type != tokenize.COMMENT:
             continue
         row, column = token.start[0] - 1, token.start[1]
         if lines[row][:column].strip():
             lines[row] = lines[row][:column].rstrip()  # code, then a comment: keep the code
+        elif row and lines[row - 1].rstrip().endswith("\\"):
+            lines[row] = ""  # the line a backslash continues onto must stay
         else:
             dropped.add(row)
-    for node in ast.walk(ast.parse(source)):
-        body = getattr(node, "body", None)
-        if not isinstance(body, list) or not body:
+    for node in ast.walk(tree):
+        docstring = _docstring(node)
+        if docstring is None:
             continue
-        first = body[0]
-        is_docstring = (
-            isinstance(first, ast.Expr)
-            and isinstance(first.value, ast.Constant)
-            and isinstance(first.value.value, str)
-        )
-        has_docstring = isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
-        if not is_docstring or not (has_docstring or isinstance(node, ast.AsyncFunctionDef)):
-            continue
-        start, end = first.lineno - 1, first.end_lineno - 1
-        if lines[start][: first.col_offset].strip() or lines[end][first.end_col_offset :].strip():
+        start, end = docstring.lineno - 1, docstring.end_lineno - 1
+        before = _columns(lines[start], docstring.col_offset)
+        after = lines[end][len(_columns(lines[end], docstring.end_col_offset)) :]
+        if before.strip() or after.strip():
             continue  # shares a line with other code
-        if len(body) == 1:
-            lines[start] = " " * first.col_offset + "pass"
+        if len(node.body) == 1 and not isinstance(node, ast.Module):
+            lines[start] = before + "pass"
             dropped.update(range(start + 1, end + 1))
         else:
             dropped.update(range(start, end + 1))
@@ -143,7 +154,39 @@ def without_explanations(source: str) -> str:
             if _BLOCK_HEADER.match(tidy[-1]):
                 continue  # no blank line opens a body (where a removed line or docstring was)
         tidy.append(line)
-    return "\n".join(tidy) + "\n" if tidy else ""
+    plain = "\n".join(tidy) + "\n" if tidy else ""
+    try:
+        same = _shape(plain) == _shape(source)
+    except SyntaxError:
+        same = False
+    return plain if same else source
+
+
+def _docstring(node: ast.AST) -> ast.Expr | None:
+    kinds = ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+    body = getattr(node, "body", None) if isinstance(node, kinds) else None
+    first = body[0] if body else None
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        return first
+    return None
+
+
+def _columns(line: str, byte_offset: int) -> str:
+    """The start of `line` up to an offset `ast` gives in UTF-8 bytes, not characters."""
+    return line.encode()[:byte_offset].decode(errors="ignore")
+
+
+def _shape(source: str) -> str:
+    """The tree of `source` without its docstrings or any line numbers."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if _docstring(node) is not None:
+            node.body = node.body[1:] or ([] if isinstance(node, ast.Module) else [ast.Pass()])
+    return ast.dump(tree)
 
 
 def locations(mix: Mix) -> dict[str, tuple[Location, ...]]:
@@ -213,8 +256,20 @@ def mix_of(target) -> Mix | None:
     record holds; None for a copy of the starter."""
     from drillkit import attempt
 
-    seed = attempt.load(target.path).get("mix", {}).get("seed")
-    return None if seed is None else draw(target.drill, int(seed))
+    record = attempt.load(target.path).get("mix", {})
+    if record.get("seed") is None:
+        return None
+    seed = int(record["seed"])
+    mix = draw(target.drill, seed)
+    if record.get("made_from") != mix.made_from:
+        raise DrillError(
+            f"{shown(target.path)} is mix {seed} of {target.drill.name} as an earlier version "
+            "of the handbook made it, and the drill's flaw bank or the way mixes are made has "
+            "changed since: the harness can no longer tell which flaws the copy holds, or "
+            "where. Start it again (your copy is moved aside, not overwritten): "
+            f"`nox -s start -- {target.drill.name} --mix --seed {seed} --force`."
+        )
+    return mix
 
 
 def planted_flaws(target) -> list:

@@ -59,9 +59,10 @@ def _drop(items: list, ids: set[str]) -> list:
 def on_page_content(html: str, page, config, files) -> str:
     if "task-list-item" not in html and SPOILER not in html:
         return html
-    # lxml builds the tree several times faster than html.parser; it wraps the page's
-    # fragment in <html><body>, so only the body's contents go back.
-    soup = BeautifulSoup(html, "lxml")
+    # lxml builds the tree several times faster than html.parser. The fragment goes in a
+    # body of its own, so a leading <script> or <style> stays where it was rather than
+    # moving to a <head>, and only the body's contents go back.
+    soup = BeautifulSoup(f"<html><body>{html}</body></html>", "lxml")
     hidden = mark_spoilers(soup)
     label_checkboxes(soup)
     if hidden and page.toc is not None:

@@ -124,11 +124,14 @@ def _mix_into(drill, destination: Path, seed: int | None) -> int:
     from drillkit.attempt import ATTEMPT_FILE
 
     seed = mixes.new_seed() if seed is None else seed
-    mixes.make_copy(mixes.draw(drill, seed), destination)
+    mix = mixes.draw(drill, seed)
+    mixes.make_copy(mix, destination)
     record = destination / ATTEMPT_FILE
     record.parent.mkdir(exist_ok=True)
-    # Only the seed: the flaws are recomputed from it, so the copy names none of them.
-    record.write_text(json.dumps({"mix": {"seed": seed}}, indent=2), encoding="utf-8")
+    # The seed and a digest of what made the copy: the flaws are recomputed from the seed,
+    # so the copy names none of them.
+    mark = {"seed": seed, "made_from": mix.made_from}
+    record.write_text(json.dumps({"mix": mark}, indent=2), encoding="utf-8")
     return seed
 
 

@@ -178,14 +178,36 @@ def test_a_flaws_why_that_became_an_element_is_reported(tmp_path):
     from drillkit.check_site import check_data_texts
     from drillkit.variants import bank
 
-    drill = get_drill("drill4")
-    texts = [t for f in drill.flaws for t in (f.title, f.why)]
-    texts += [t for v in bank(drill, "wrong-fix") for t in (v.summary, v.why_wrong)]
-    page = Path("drills") / "drill4" / "index.html"
+    def page(escape) -> str:
+        drill = get_drill("drill4")
+        cells = [f"<td>{escape(t)}</td>" for f in drill.flaws for t in (f.title, f.why)]
+        fixes = [
+            f"<details><summary>{escape(v.summary)}</summary><p>{escape(v.why_wrong)}</p></details>"
+            for v in bank(drill, "wrong-fix")
+        ]
+        return f"<article><table><tr>{''.join(cells)}</tr></table>{''.join(fixes)}</article>"
 
     def problems_for(markup: str) -> list[str]:
-        return check_data_texts({page: BeautifulSoup(f"<article>{markup}</article>", "lxml")})
+        soups = {Path("drills") / "drill4" / "index.html": BeautifulSoup(markup, "lxml")}
+        return [p for p in check_data_texts(soups) if p.startswith("drills/drill4:")]
 
-    assert problems_for("".join(f"<p>{html.escape(t)}</p>" for t in texts)) == []
-    raw = problems_for("".join(f"<p>{t}</p>" for t in texts))
+    assert problems_for(page(html.escape)) == []
+    raw = problems_for(page(lambda text: text))
     assert any("D4-F3's why does not read on the page as written" in p for p in raw), raw
+    # Another drill's page missing from a site with drill pages is a problem too.
+    soups = {Path("drills") / "drill4" / "index.html": BeautifulSoup(page(html.escape), "lxml")}
+    assert "drills/drill1: the drill has no page in the site" in check_data_texts(soups)
+
+
+def test_the_site_hook_keeps_a_pages_leading_style_and_marks_its_spoilers():
+    from types import SimpleNamespace
+
+    from drillkit.site_hooks import on_page_content
+
+    html = (
+        "<style>.x{}</style><p>intro</p>"
+        '<details class="danger spoiler"><summary>Fixes</summary><p>body</p></details>'
+    )
+    out = on_page_content(html, SimpleNamespace(toc=None), None, None)
+    assert out.startswith("<style>.x{}</style><p>intro</p>")
+    assert '<span class="spoiler-label">Spoiler</span>Fixes' in out

@@ -134,6 +134,13 @@ def test_a_comment_spanning_lines_is_not_scored(target):
     assert not result.malformed
 
 
+def test_a_comment_that_never_closes_is_reported_not_silently_swallowed(target):
+    result = score(target, "house/views.py:10 - lock\n<!-- draft\nconfig/settings.py:5 - w\n")
+    assert set(result.found) == {"D0-F1"}
+    assert [number for number, _ in result.malformed] == [2]
+    assert "never closes" in findings_report(result, blind=True)
+
+
 ASSISTANT_REVIEW = PROJECT_ROOT / "drill_code/drill6_ai_review/examples/assistant-review.md"
 
 
@@ -292,3 +299,26 @@ def test_a_test_that_fails_on_the_solution_is_reported_wrong_and_catches_nothing
     assert not grade.all_right
     assert not any(grade.flaws.values())
     assert not any(grade.wrong_fixes.values())
+
+
+@pytest.mark.parametrize(
+    ("caught_in", "caught"), [({"D4-F3.list-open"}, False), ({"D4-F3", "D4-F3.list-open"}, True)]
+)
+def test_a_flaw_held_in_two_places_is_caught_only_if_caught_in_both(
+    tmp_path, monkeypatch, caught_in, caught
+):
+    from drillkit import variants
+    from drillkit.variants import Run
+
+    copy = tmp_path / "drill4"
+    shutil.copytree(DRILL.starter, copy)
+    (copy / "my_tests").mkdir()
+    monkeypatch.setattr(variants, "run_tests", lambda *a, **k: Run("solution", 0, passed=1))
+
+    def on_variants(drill, chosen, **options):
+        failed = {"my_tests/test_x.py::test_x": []} if chosen[0].name in caught_in else {}
+        return Run(chosen[0].name, 1 if failed else 0, failed_tests=failed, passed=1)
+
+    monkeypatch.setattr(variants, "run_on_variants", on_variants)
+    grade = grade_tests(resolve_target(DRILL, str(copy)), planted={"D4-F3"})
+    assert grade.flaws == {"D4-F3": caught}

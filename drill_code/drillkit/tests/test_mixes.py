@@ -11,6 +11,8 @@ import pytest
 
 from drillkit import mixes
 from drillkit.catalog import PROJECT_ROOT, all_drills, get_drill
+from drillkit.errors import DrillError
+from drillkit.targets import resolve_target
 from drillkit.workspace import start
 
 DRILL = get_drill("drill4")
@@ -45,14 +47,26 @@ def test_a_mix_also_varies_where_a_flaw_sits():
     assert drawn == {"D4-F3", "D4-F3.list-open"}
 
 
-def test_the_copy_records_only_its_seed(tmp_path):
+def test_the_copy_records_only_its_seed_and_what_made_it(tmp_path):
     start("drill4", workspace=tmp_path, mix=True, seed=7)
     copy = tmp_path / "drill4"
     record = json.loads((copy / ".drillkit" / "attempt.json").read_text())
-    assert record == {"mix": {"seed": 7}}
-    text = "\n".join(p.read_text(errors="replace") for p in copy.rglob("*.py"))
+    assert record == {"mix": {"seed": 7, "made_from": mixes.draw(DRILL, 7).made_from}}
+    text = "\n".join(p.read_text(errors="replace") for p in copy.rglob("*") if p.is_file())
     for flaw in DRILL.flaws:
         assert flaw.id not in text
+
+
+def test_a_mix_made_by_an_older_handbook_is_refused_with_what_to_do(tmp_path):
+    """Its flaws or their places may differ from what the seed draws today: scoring it
+    against today's mix would be wrong without a word."""
+    start("drill4", workspace=tmp_path, mix=True, seed=7)
+    copy = tmp_path / "drill4"
+    record = copy / ".drillkit" / "attempt.json"
+    record.write_text(json.dumps({"mix": {"seed": 7}}))  # as the first mixes were recorded
+    with pytest.raises(DrillError, match="as an earlier version of the handbook made it") as err:
+        mixes.mix_of(resolve_target(DRILL, str(copy)))
+    assert "nox -s start -- drill4 --mix --seed 7 --force" in str(err.value)
 
 
 EXPLAINED = '''"""Why this module exists."""
@@ -89,6 +103,25 @@ def test_a_mix_drops_the_solutions_explanations_and_keeps_its_behaviour():
     namespace: dict = {}
     exec(compile(plain, "plain.py", "exec"), namespace)
     assert namespace["digest"]("x") == hashlib.sha256(b"#saltx").hexdigest()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param("x = 1 \\\n# a comment\ny = 2\n", id="a comment after a continuation"),
+        pytest.param('def f():\n    """———"""; x = 1\n    return x\n', id="code after a docstring"),
+        pytest.param('def f(x):\n    return f"""a {x}\n\n\n\nb"""\n', id="f-string"),
+        pytest.param('def f():\n    return """\ndef g():\n\n    pass"""\n', id="code in a string"),
+        pytest.param('"""Only a docstring."""\n', id="a module that is only a docstring"),
+        pytest.param('class A:\n    """Doc."""\n    # a comment\n', id="a docstring and a comment"),
+    ],
+)
+def test_stripping_never_changes_what_the_code_does(source):
+    plain = mixes.without_explanations(source)
+    compile(plain, "plain.py", "exec")
+    assert mixes._shape(plain) == mixes._shape(source)
+    assert "comment" not in plain
+    assert "Doc" not in plain
 
 
 def test_a_mixed_copy_has_no_comment_beside_a_planted_flaw(tmp_path):
