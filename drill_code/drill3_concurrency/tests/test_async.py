@@ -176,12 +176,16 @@ def test_a_bad_quote_request_is_refused(
 
 # --8<-- [start:held-quote]
 @pytest.mark.flaw("D3-F11")
-def test_a_slow_carrier_does_not_stall_other_requests(upstream, make_customer, make_product):
+def test_a_slow_carrier_does_not_stall_other_requests(
+    upstream, settings, make_customer, make_product
+):
     """Quote A waits on the carrier; quote B, for another product, must not wait for A.
 
     On the event loop, a view that awaits the network lets the loop serve B meanwhile.
     A view that blocks (a synchronous HTTP client, time.sleep) holds the whole loop: B
     cannot even start until A's call returns."""
+    # A's own bound must not end the wait before the test does, however slow the machine.
+    settings.UPSTREAM_TIMEOUT_SECONDS = HOLD_SECONDS + 1
     ada, bob = signed_in(make_customer("ada")), signed_in(make_customer("bob"))
     make_product("lamp", stock=5)
     make_product("desk", stock=5)
