@@ -4,6 +4,7 @@
     nox -s bench -- drill3 --target workspace/drill3   your copy against the solution
     nox -s bench -- drill3 --clients 10 --ops 5   a smaller run (not written to results/)
     nox -s bench -- drill3 --check                rerun, and check the claims in results/
+    nox -s bench -- drill3 --part async           the async views only (bench_async.py)
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test nox -s bench -- drill3
 
 Each target runs in a subprocess of its own (each is its own Django project) with a fresh
@@ -53,6 +54,9 @@ if str(DRILL_CODE) not in sys.path:
 from drillkit.benchkit import markdown_table  # noqa: E402
 from drillkit.errors import DrillError  # noqa: E402
 from drillkit.targets import BUILT_IN  # noqa: E402
+
+sys.path.insert(0, str(HERE))
+import bench_async  # noqa: E402  (the async part: shipping quotes under uvicorn)
 
 # (key in the figures, label in the table). Requests first, then what went wrong.
 ROWS = [
@@ -282,6 +286,63 @@ def _measure(target, clients: int, ops: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _measure_async(target) -> dict:
+    """Serve one built-in target under uvicorn in a subprocess; return its figures."""
+    path = os.pathsep.join(filter(None, [str(DRILL_CODE), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
+    command = [sys.executable, __file__, "--run-async-target", target.label]
+    print(f"  {target.label}: {bench_async.REQUESTS} quotes at once under uvicorn ...", flush=True)
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        raise DrillError(
+            f"The {target.label} run of the async bench failed: "
+            f"{lines[-1] if lines else 'no output'}. Run `python {__file__} "
+            f"--run-async-target {target.label}` with PYTHONPATH=drill_code to see it all."
+        )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _async_part(check: bool) -> int:
+    """The async views' latency under uvicorn: starter against solution, results/."""
+    from drillkit.catalog import get_drill
+    from drillkit.targets import resolve_target
+
+    drill = get_drill("drill3")
+    runs = {t: _measure_async(resolve_target(drill, t)) for t in TARGETS}
+    report = bench_async.report(runs, f"{datetime.now(UTC):%Y-%m-%d}")
+    print("\n" + report)
+    broken = bench_async.claims(runs)
+    slug = _backend_slug()
+    markdown = RESULTS / f"async-latency-{slug}.md"
+    data = RESULTS / f"async-latency-{slug}.json"
+    if check:
+        if not data.is_file():
+            broken.append(f"{data.name} is missing: run `nox -s bench -- drill3` to write it")
+        else:
+            saved = json.loads(data.read_text(encoding="utf-8"))
+            broken += [f"in {data.name}, {claim}" for claim in bench_async.claims(saved["runs"])]
+        if broken:
+            print(
+                "The async bench's claims do not hold: " + "; ".join(broken) + ".", file=sys.stderr
+            )
+            return 1
+        print(f"The claims in results/{markdown.name} hold on a fresh run.")
+        return 0
+    RESULTS.mkdir(exist_ok=True)
+    markdown.write_text(report, encoding="utf-8")
+    settings = {
+        "requests": bench_async.REQUESTS,
+        "carrier_delay_seconds": bench_async.CARRIER_DELAY_SECONDS,
+    }
+    data.write_text(json.dumps({**settings, "runs": runs}, indent=2) + "\n", encoding="utf-8")
+    print(f"Wrote results/{markdown.name} and results/{data.name}.")
+    if broken:
+        print("Warning: " + "; ".join(broken) + ".", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _backend_slug() -> str:
     from drillkit.backends import database_url, is_postgres
 
@@ -359,8 +420,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--check", action="store_true", help="rerun and fail if the results' claims do not hold"
     )
+    parser.add_argument(
+        "--part",
+        choices=["orders", "async", "all"],
+        default="all",
+        help="orders (the race bench), async (quotes under uvicorn) or all (default)",
+    )
     parser.add_argument("--run-target", help=argparse.SUPPRESS)  # inside one target's process
+    parser.add_argument("--run-async-target", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
+    if options.run_async_target:
+        print(json.dumps(bench_async.run_target(options.run_async_target, _prepare_database)))
+        return 0
     if options.clients < 2 or options.clients % 2 or not 1 <= options.ops <= 1000:
         raise DrillError(
             f"--clients {options.clients} --ops {options.ops} cannot run: clients come in "
@@ -378,6 +449,15 @@ def main(argv: list[str]) -> int:
 
     drill = get_drill("drill3")
     base = resolve_target(drill, options.target)
+    if options.part != "orders" and not base.is_starter:
+        raise DrillError(
+            "The async part runs the starter against the solution only; add --part orders "
+            "to measure your copy, or run your copy's tests: they prove the async flaws."
+        )
+    if options.part == "async":
+        check_reachable()
+        print(f"Drill 3 async bench on {describe(database_url())}:")
+        return _async_part(options.check)
     if options.check and not base.is_starter:
         raise DrillError(
             "--check reruns the starter against the solution and checks results/; drop "
@@ -412,7 +492,7 @@ def main(argv: list[str]) -> int:
             print("The bench's claims do not hold: " + "; ".join(broken) + ".", file=sys.stderr)
             return 1
         print(f"The claims in results/bench-{slug}.md hold on a fresh run.")
-        return 0
+        return _async_part(check=True) if options.part == "all" else 0
     if not default_size:
         print("(Not written to results/: only the default size is.)")
     else:
@@ -427,7 +507,7 @@ def main(argv: list[str]) -> int:
     if broken:
         print("Warning: " + "; ".join(broken) + ".", file=sys.stderr)
         return 1
-    return 0
+    return _async_part(check=False) if options.part == "all" and default_size else 0
 
 
 if __name__ == "__main__":

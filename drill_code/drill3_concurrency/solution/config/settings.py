@@ -5,10 +5,21 @@ from drillkit.base_settings import *  # noqa: F403  (database, keys, time zone: 
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
+    # The async views authenticate from the session (request.auser()).
+    "django.contrib.sessions",
     "rest_framework",
     "shop",
 ]
 ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+
+# The services the async views call (shop/async_views.py): the carrier's rate API for
+# shipping quotes and the warehouse that packs orders.
+CARRIER_URL = os.environ.get("CARRIER_URL", "https://carrier.example/api")
+WAREHOUSE_URL = os.environ.get("WAREHOUSE_URL", "https://warehouse.example/api")
+# Seconds a call to either may take, all of it: connecting, sending, waiting, reading.
+# A customer waiting for a quote would rather get "try again" in 3 s than a spinner.
+UPSTREAM_TIMEOUT_SECONDS = float(os.environ.get("UPSTREAM_TIMEOUT_SECONDS", "3"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
