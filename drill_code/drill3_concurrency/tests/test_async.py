@@ -274,6 +274,36 @@ def test_the_order_status_names_the_product(make_customer, make_product):
     }
 
 
+@pytest.mark.flaw("D3-F14")
+def test_the_order_status_answers_djangos_own_async_client(make_customer, make_product):
+    """The same view through django.test.AsyncClient, which a project's own async tests
+    use: it runs every request's synchronous work on one shared thread (the real handler
+    gives each request its own), which does not matter to a view that only reads."""
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+    from django.test import AsyncClient
+
+    ada = make_customer("ada")
+    make_product("lamp", stock=5)
+    order = place_order(ada, "lamp").data
+
+    async def scenario():
+        client = AsyncClient(raise_request_exception=False)
+        try:
+            await client.aforce_login(ada)
+            return await client.get(f"/api/orders/{order['id']}/status/")
+        finally:
+            # The shared thread's connection, closed there, so the test database can go.
+            await sync_to_async(connections.close_all)()
+
+    response = run(scenario())
+    assert response.status_code == 200, (
+        f"GET /api/orders/<id>/status/ answered {response.status_code} through AsyncClient: "
+        "a relation Django has not loaded is a synchronous query on the event loop"
+    )
+    assert response.json()["product"] == "lamp"
+
+
 def test_another_customers_order_status_is_not_found(make_customer, make_product):
     ada, eve = make_customer("ada"), make_customer("eve")
     make_product("lamp", stock=5)
