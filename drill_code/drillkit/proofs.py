@@ -19,6 +19,7 @@ from pathlib import Path
 
 from drillkit.backends import database_url, is_postgres
 from drillkit.catalog import PROJECT_ROOT, Drill
+from drillkit.errors import DrillError
 from drillkit.variants import Run, Variant, bank, in_parallel, run_on_variants, run_tests
 
 PARTS = ("starter", "flaws", "wrong-fixes")
@@ -65,8 +66,11 @@ def _prove_planted(part: str, variants: list[Variant]) -> Proof:
     """On the solution with `variants` applied, exactly their flaws are open, every other
     flaw is fixed, and no test fails but those of the planted flaws."""
     drill = variants[0].drill
-    run = run_on_variants(drill, variants)
     name = " + ".join(v.name for v in variants)
+    try:
+        run = run_on_variants(drill, variants)
+    except DrillError as error:  # the patches do not apply together: that pair's proof fails
+        return Proof(drill, part, name, ok=False, problem=str(error))
     proof = Proof(drill, part, name, ok=False, run=run)
     planted = {v.flaw for v in variants}
     states = {flaw_id: run.flaws.get(flaw_id) for flaw_id in planted}

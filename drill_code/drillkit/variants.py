@@ -147,12 +147,7 @@ def materialize(drill: Drill, variants: Sequence[Variant], destination: Path) ->
     """A copy of the reference solution at `destination` with `variants` applied in order."""
     shutil.copytree(drill.solution, destination, ignore=_NOT_COPIED)
     for applied, variant in enumerate(variants):
-        result = _git("apply", "--whitespace=nowarn", str(variant.path), cwd=destination)
-        if result.returncode != 0 and applied:
-            # Composing a mix: an earlier variant may have changed a line of this one's
-            # context. One matching line on each side is enough to place the hunk, and the
-            # pairs proof runs the tests on every composition a mix may draw.
-            result = _git("apply", "-C1", "--whitespace=nowarn", str(variant.path), cwd=destination)
+        result = _apply(variant, destination, after_another=applied > 0)
         if result.returncode != 0:
             raise DrillError(
                 f"{shown(variant.path)} no longer applies to {shown(drill.solution)}: "
@@ -160,6 +155,29 @@ def materialize(drill: Drill, variants: Sequence[Variant], destination: Path) ->
                 f"with `python -m drillkit variants diff {drill.name} EDITED_COPY`."
             )
     return destination
+
+
+def _apply(variant: Variant, copy: Path, *, after_another: bool, check: bool = False):
+    options = ["--check"] if check else []
+    result = _git("apply", *options, "--whitespace=nowarn", str(variant.path), cwd=copy)
+    if result.returncode != 0 and after_another:
+        # Composing a mix: an earlier variant may have changed a line of this one's
+        # context. One matching line on each side is enough to place the hunk, and the
+        # pairs proof runs the tests on every composition a mix may draw.
+        result = _git("apply", *options, "-C1", "--whitespace=nowarn", str(variant.path), cwd=copy)
+    return result
+
+
+def not_applying_after(drill: Drill, first: Variant, others: Sequence[Variant]) -> list[str]:
+    """Which of `others` do not apply on top of `first`: a quick check, with no test run,
+    of what a mix composes (the pairs proof also runs the tests on each pair)."""
+    with tempfile.TemporaryDirectory(prefix="drillkit-compose-") as scratch:
+        copy = materialize(drill, [first], Path(scratch) / drill.name)
+        return [
+            other.name
+            for other in others
+            if _apply(other, copy, after_another=True, check=True).returncode != 0
+        ]
 
 
 def diff_against_solution(drill: Drill, edited: Path) -> str:

@@ -7,7 +7,8 @@ Whether each variant and wrong fix really behaves as its header says is proven b
 import pytest
 
 from drillkit.catalog import all_drills
-from drillkit.variants import bank
+from drillkit.mixes import incompatible_pairs
+from drillkit.variants import bank, not_applying_after
 
 MIN_WRONG_FIXES_PER_DRILL = 8
 
@@ -24,3 +25,20 @@ def test_every_flaw_has_a_wrong_fix_and_the_drill_at_least_eight(drill):
     covered = {v.flaw for v in wrong_fixes}
     assert [f.id for f in drill.flaws if f.id not in covered] == []
     assert len(wrong_fixes) >= max(MIN_WRONG_FIXES_PER_DRILL, len(drill.flaws))
+
+
+@pytest.mark.parametrize("drill", all_drills(), ids=lambda d: d.name)
+def test_every_pair_a_mix_may_draw_applies_together(drill):
+    """The textual half of the pairs proof, in seconds: `prove --only pairs` (in CI) also
+    runs the tests on each pair."""
+    banned = incompatible_pairs(drill)
+    variants = bank(drill, "flaw")
+    clashes = []
+    for index, first in enumerate(variants):
+        later = [
+            v
+            for v in variants[index + 1 :]
+            if v.flaw != first.flaw and frozenset((first.flaw, v.flaw)) not in banned
+        ]
+        clashes += [f"{first.name} + {name}" for name in not_applying_after(drill, first, later)]
+    assert clashes == []
