@@ -11,6 +11,7 @@ from django.db.models.functions import Left
 from rest_framework import viewsets
 from rest_framework.decorators import action
 
+from bookstore.filters import PublishedSinceFilter, ReviewedBookFilter
 from bookstore.models import Author, Book, Publisher, Review
 from bookstore.serializers import (
     AuthorSerializer,
@@ -28,6 +29,8 @@ RECENT_REVIEWS = 3
 # --8<-- [start:book-queryset]
 class BookViewSet(viewsets.ReadOnlyModelViewSet):
     """The catalogue: books with their publisher, authors, tags and latest reviews."""
+
+    filter_backends = [PublishedSinceFilter]
 
     def get_queryset(self):
         books = (
@@ -130,6 +133,8 @@ class PublisherViewSet(viewsets.ReadOnlyModelViewSet):
 # --8<-- [start:review-queryset]
 class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     """The feed of published reviews, newest first."""
+
+    filter_backends = [ReviewedBookFilter]
 
     serializer_class = ReviewSerializer
     # ReviewSerializer reads book.title and book.publisher.name through dotted sources;
