@@ -11,6 +11,14 @@ For every endpoint and N books (10, 100, 1000 by default), each target gets a fr
 catalogue of N books, and the page asks for all of them (?page_size=N). A request is
 timed through Django's test client, the whole stack but the network: the median of
 --repeat runs after one warm-up.
+
+The filtered lists (D2-F11, D2-F12) get a catalogue of PLAN_SIZE books of their own. For
+each one, the database's plan of every statement that filters on the indexed column, as
+the planner chooses it with statistics (ANALYZE on PostgreSQL), and the median time of
+running those statements, on each target. --check re-verifies what the page claims: the
+solution's plans search an index with no sort, the starter's do not, and the solution is
+at least PLAN_SPEEDUP_GOAL times faster on new releases; the times themselves are not
+pinned.
 """
 
 from __future__ import annotations
@@ -48,6 +56,17 @@ SQL_SHOWN = {
     "D2-F10": (budgets.REVIEWS, (budgets.REVIEW_T,), "the reviews, and the columns they load"),
 }
 ANSWER_SHOWN = {"D2-F9"}  # the flaw is in the answer, so the file shows the answer
+
+PLAN_SIZE = 10_000  # books in the catalogue whose filtered queries are planned and timed
+PLAN_SPEEDUP_GOAL = 3  # new releases: the solution at least this much faster, on any database
+NEW_RELEASES = 15  # ?published_since= the date of the 15th newest book
+# flaw, request, table and column the index serves, what the request asks for
+PLANNED = (
+    ("D2-F11", "/api/books/?published_since={since}", "bookstore_book", "published_on",
+     "new releases"),
+    ("D2-F12", "/api/reviews/?book={book}", "bookstore_review", "book_id",
+     "one book's reviews, newest first"),
+)  # fmt: skip
 
 
 # -- run inside a target (see drillkit.benchkit.run_in_target) -----------------------------
@@ -102,6 +121,53 @@ def captured_sql(size: int) -> dict[str, list[str]]:
             response = APIClient().get(path.format(n=size))
         sql[path] = {"queries": [query.sql for query in log], "answer": response.json()}
     return sql
+
+
+def plans_and_times(size: int, repeat: int) -> list[dict]:
+    """For each PLANNED request: the plan of every statement that filters on its column,
+    and the median time of running those statements (the request's own SQL and
+    parameters, straight on the connection: the index changes nothing else)."""
+    import plans
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    from drillkit.benchkit import median_seconds
+
+    plan = catalogue.add_popular_reviews(catalogue.create(catalogue.plan(size)))
+    plans.analyze(budgets.BOOK_T, budgets.REVIEW_T, budgets.PUBLISHER_T)
+    since = sorted(book["published_on"] for book in plan.books)[-NEW_RELEASES]
+    client, rows = APIClient(), []
+    for flaw, request, table, column, what in PLANNED:
+        url = request.format(since=since, book=catalogue.POPULAR_BOOK)
+        found = plans.explained(client, url, table, column, force_index=False)
+
+        def run(statements=found.statements):
+            with connection.cursor() as cursor:
+                for sql, params in statements:
+                    cursor.execute(sql, params)
+                    cursor.fetchall()
+
+        rows.append(
+            {
+                "flaw": flaw,
+                "url": url,
+                "what": what,
+                "table": table,
+                "column": column,
+                "plans": [
+                    {
+                        "sql": p.sql,
+                        "text": p.text,
+                        "summary": p.summary(),
+                        "searches_index": p.finds_by_index(table, column),
+                        "sorts": p.sorts,
+                    }
+                    for p in found.plans
+                ],
+                "seconds": median_seconds(run, repeat=repeat) if repeat else None,
+            }
+        )
+    return rows
 
 
 def payloads() -> dict[str, object]:
@@ -292,6 +358,102 @@ def sql_files(starter: dict[str, list[str]], solution: dict[str, list[str]]) -> 
     return files
 
 
+# -- plans and times of the filtered lists ------------------------------------------------------
+
+
+def _is_page(plan: dict) -> bool:
+    return " ORDER BY " in plan["sql"]
+
+
+def plan_claims(flaw: str, rows: list[dict]) -> dict[str, bool]:
+    """What the page says about one flaw's plans: every statement searches the index, and
+    (for D2-F12, whose lesson is the order) the page query needs no sort."""
+    row = next(r for r in rows if r["flaw"] == flaw)
+    claims = {"searches the index": all(p["searches_index"] for p in row["plans"])}
+    if flaw == "D2-F12":
+        claims["no sort"] = not any(p["sorts"] for p in row["plans"] if _is_page(p))
+    return claims
+
+
+def plan_problems(base: list[dict], solution: list[dict], base_label: str) -> list[str]:
+    """Claims the page makes that these runs contradict."""
+    problems = []
+    for flaw, *_ in PLANNED:
+        for claim, holds in plan_claims(flaw, solution).items():
+            if not holds:
+                problems.append(f"{flaw}: the solution's plan no longer {claim}")
+        if base_label == "starter" and all(plan_claims(flaw, base).values()):
+            problems.append(f"{flaw}: the starter's plan already searches an index, in order")
+    speedup = plan_speedups(base, solution).get("D2-F11")
+    if speedup is not None and speedup < PLAN_SPEEDUP_GOAL:
+        problems.append(
+            f"D2-F11: the solution is {speedup:,.1f}x as fast as the {base_label}, under the "
+            f"goal of {PLAN_SPEEDUP_GOAL}x"
+        )
+    return problems
+
+
+def plan_speedups(base: list[dict], solution: list[dict]) -> dict[str, float]:
+    theirs = {row["flaw"]: row["seconds"] for row in solution}
+    return {
+        row["flaw"]: row["seconds"] / theirs[row["flaw"]]
+        for row in base
+        if row["seconds"] and theirs.get(row["flaw"])
+    }
+
+
+def plan_table(base: list[dict], solution: list[dict], base_label: str) -> str:
+    theirs = {row["flaw"]: row for row in solution}
+    speedups = plan_speedups(base, solution)
+    rows = []
+    for ours in base:
+        other = theirs[ours["flaw"]]
+        rows.append(
+            [
+                f"`GET {ours['url']}` ({ours['what']})",
+                len(ours["plans"]),
+                "; ".join(p["summary"] for p in ours["plans"]),
+                "; ".join(p["summary"] for p in other["plans"]),
+                _ms(ours["seconds"]),
+                _ms(other["seconds"]),
+                f"{speedups[ours['flaw']]:,.1f}x" if ours["flaw"] in speedups else "-",
+            ]
+        )
+    return markdown_table(
+        [
+            "request",
+            "statements",
+            f"{base_label} plan",
+            "solution plan",
+            f"{base_label} ms",
+            "solution ms",
+            "speed-up",
+        ],
+        rows,
+    )
+
+
+def plan_files(base: list[dict], solution: list[dict], backend: str, size: int) -> dict[str, str]:
+    """results/plans/<flaw>.<target>.<backend>.txt: each statement and its plan."""
+    from drillkit.queries import Query
+
+    files = {}
+    for label, rows in (("starter", base), ("solution", solution)):
+        for row in rows:
+            count = len(row["plans"])
+            lines = [
+                f"GET {row['url']} on the {label}, {size:,} books, {describe(database_url())}:",
+                f"{count} {'statement filters' if count == 1 else 'statements filter'} on "
+                f"{row['table']}.{row['column']}, planned from the table's statistics.",
+            ]
+            for plan in row["plans"]:
+                lines += ["", Query(plan["sql"]).short(400), ""]
+                lines += ["    " + line for line in plan["text"].splitlines()]
+                lines.append(f"    => {plan['summary']}")
+            files[f"results/plans/{row['flaw']}.{label}.{backend}.txt"] = "\n".join(lines) + "\n"
+    return files
+
+
 # -- the command ------------------------------------------------------------------------------
 
 
@@ -304,6 +466,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), metavar="N")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per request (median)")
+    parser.add_argument(
+        "--plan-size",
+        type=int,
+        default=PLAN_SIZE,
+        metavar="N",
+        help=f"books for the filtered lists' plans and times (default {PLAN_SIZE:,})",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="save results/ and tests/payloads.json")
     mode.add_argument("--check", action="store_true", help="regenerate and compare (for CI)")
@@ -337,9 +506,50 @@ def main(argv: list[str]) -> int:
     print(report)
     print()
     print("\n".join(notes))
+    print(f"\nThe filtered lists with {options.plan_size:,} books: plans and times", flush=True)
+    base_plans = run_in_target(base, plans_and_times, size=options.plan_size, repeat=options.repeat)
+    solution_plans = run_in_target(
+        solution, plans_and_times, size=options.plan_size, repeat=options.repeat
+    )
+    print(plan_table(base_plans, solution_plans, base.label))
+    problems = plan_problems(base_plans, solution_plans, base.label)
+    for problem in problems:
+        print(f"  ! {problem}")
     if options.write:
         write(base_rows, solution_rows, report, notes, options)
+        write_plans(base_plans, solution_plans, options)
     return 0
+
+
+def write_plans(base_plans, solution_plans, options) -> None:
+    backend = _backend()
+    speedup = plan_speedups(base_plans, solution_plans).get("D2-F11")
+    meta = {
+        "database": describe(database_url()),
+        "size": options.plan_size,
+        "repeat": options.repeat,
+        "speedup_goal": PLAN_SPEEDUP_GOAL,
+    }
+    data = {"meta": meta, "starter": base_plans, "solution": solution_plans}
+    written = {
+        f"results/plans-{backend}.json": json.dumps(data, indent=1) + "\n",
+        f"results/plans-{backend}.md": (
+            f"Measured on {meta['database']} with {options.plan_size:,} books: the statements "
+            "that filter on the indexed column, as each request runs them, planned from the "
+            f"table's statistics; median of {options.repeat} runs, milliseconds per request."
+            "\n\n"
+            + plan_table(base_plans, solution_plans, "starter")
+            + "\n\n"
+            + f"- New releases: the solution is {speedup:,.1f}x as fast as the starter "
+            f"(`--check` asks for at least {PLAN_SPEEDUP_GOAL}x, and for the plans above).\n"
+        ),
+        **plan_files(base_plans, solution_plans, backend, options.plan_size),
+    }
+    for name, text in written.items():
+        path = HERE / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+    print("\nWrote " + ", ".join(written))
 
 
 def write(base_rows, solution_rows, report, notes, options) -> None:
@@ -406,6 +616,29 @@ def _generated() -> dict[str, str]:
     return files
 
 
+def check_plans(starter, solution, backend: str) -> list[str]:
+    """Plan again and time again: the claims must hold now, and the committed plans must
+    say what the fresh ones say (index searched, sort or none), whatever the times."""
+    committed = RESULTS / f"plans-{backend}.json"
+    if not committed.is_file():
+        return [f"{shown(committed)} does not exist yet: run `nox -s bench -- drill2 --write`"]
+    saved = json.loads(committed.read_text())
+    size, repeat = saved["meta"]["size"], max(3, saved["meta"]["repeat"])
+    fresh = {
+        label: run_in_target(target, plans_and_times, size=size, repeat=repeat)
+        for label, target in (("starter", starter), ("solution", solution))
+    }
+    problems = plan_problems(fresh["starter"], fresh["solution"], "starter")
+    for label, rows in fresh.items():
+        for flaw, *_ in PLANNED:
+            now, then = plan_claims(flaw, rows), plan_claims(flaw, saved[label])
+            if now != then:
+                problems.append(
+                    f"{label} {flaw}: the committed plans say {then}, the fresh ones {now}"
+                )
+    return problems
+
+
 def check(starter, solution) -> int:
     """Regenerate the deterministic results and compare them with the committed files."""
     backend = _backend()
@@ -444,11 +677,12 @@ def check(starter, solution) -> int:
                 problems.append(f"{shown(path)} differs from what the code produces now")
         for stale in sorted(set(_sql_files_on_disk()) - set(generated)):
             problems.append(f"{shown(HERE / stale)} is no longer produced: delete it")
+    problems += check_plans(starter, solution, backend)
     if problems:
         print("The committed results are out of date:\n  " + "\n  ".join(problems))
         print("\nRun `nox -s bench -- drill2 --write` and commit results/ and tests/payloads.json.")
         return 1
-    checked = "query counts, JSON digests" + (
+    checked = "query counts, JSON digests, plans, the new releases' speed-up" + (
         ", minimums, SQL and payloads" if backend == "sqlite" else ""
     )
     print(f"Drill 2 results on {describe(database_url())} are up to date ({checked}).")

@@ -46,13 +46,13 @@ class Book(models.Model):
     tags = models.ManyToManyField(Tag, related_name="books", blank=True)
 
     class Meta:
-        ordering = ["title", "id"]
         # --8<-- [start:book-indexes]
         # ?published_since= (bookstore/filters.py) reads a range of published_on. Without
         # an index, the database reads every book to find the few new ones, and the
         # paginator's COUNT reads them all again.
         indexes = [models.Index(fields=["published_on"], name="book_published_on_idx")]
         # --8<-- [end:book-indexes]
+        ordering = ["title", "id"]
 
     def __str__(self):
         return self.title
