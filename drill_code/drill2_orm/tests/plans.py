@@ -45,7 +45,9 @@ class Read:
     def __str__(self) -> str:
         if self.how == "scan":
             return f"{self.table}: full scan"
-        searched = f" searched on {', '.join(sorted(self.on))}" if self.on else ", walked end to end"
+        searched = (
+            f" searched on {', '.join(sorted(self.on))}" if self.on else ", walked end to end"
+        )
         return f"{self.table}: index {self.index}{searched}"
 
     def searches(self, column: str) -> bool:
@@ -92,15 +94,17 @@ def _sqlite_plan(sql: str, rows: list[tuple]) -> Plan:
         match = _SQLITE_READ.match(detail)
         if not match:
             continue
-        kind, table, index, index_on, rowid_on = match.groups()
-        if index or rowid_on:
-            on = frozenset(_CONDITION_COLUMN.findall(index_on or rowid_on or ""))
-            if rowid_on:
-                on = frozenset({"id"})
-            reads.append(Read(table, "index", index or "PRIMARY KEY", on))
+        _, table, index, index_on, rowid_on = match.groups()
+        if rowid_on:  # the rowid is the primary key, "id" to Django
+            reads.append(Read(table, "index", "PRIMARY KEY", frozenset({"id"})))
+        elif index:  # searched on the columns in brackets; walked whole without them
+            on = frozenset(_CONDITION_COLUMN.findall(index_on or ""))
+            reads.append(Read(table, "index", index, on))
         else:
             reads.append(Read(table, "scan"))
-    sorts = any(detail.startswith("USE TEMP B-TREE FOR") and "ORDER BY" in detail for detail in details)
+    sorts = any(
+        detail.startswith("USE TEMP B-TREE FOR") and "ORDER BY" in detail for detail in details
+    )
     return Plan(sql, "\n".join(details), tuple(reads), sorts)
 
 
@@ -192,7 +196,10 @@ def _with_leading_columns(plan: Plan, cursor) -> Plan:
             if constraint["columns"] and (constraint["index"] or constraint["primary_key"]):
                 leading[table, name] = constraint["columns"][0]
     reads = tuple(
-        replace(read, leading="id" if read.index == "PRIMARY KEY" else leading.get((read.table, read.index)))
+        replace(
+            read,
+            leading="id" if read.index == "PRIMARY KEY" else leading.get((read.table, read.index)),
+        )
         if read.how == "index"
         else read
         for read in plan.reads
@@ -244,9 +251,7 @@ def _filters_on(sql: str, table: str, column: str) -> bool:
     return main_table(sql) == table and f'"{table}"."{column}"' in where
 
 
-def explained(
-    client, url: str, table: str, column: str, *, force_index: bool = True
-) -> Explained:
+def explained(client, url: str, table: str, column: str, *, force_index: bool = True) -> Explained:
     """Send GET `url` and explain every statement it ran that reads `table` and filters
     on `column`: the ones an index on that column can serve. (Other statements, such as
     a deferred field loaded back by primary key, are other flaws' business.)"""

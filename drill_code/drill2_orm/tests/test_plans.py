@@ -48,16 +48,15 @@ def test_a_books_reviews_come_from_an_index_already_in_order(planned_catalogue, 
     found = explained(api_client, f"/api/reviews/?book={POPULAR}", REVIEW_T, "book_id")
     for plan in found.plans:
         assert plan.finds_by_index(REVIEW_T, "book_id"), (
-            f"GET {found.url} does not find the book's reviews through an index that starts with book_id."
-            "\n\n" + found.report()
+            f"GET {found.url} does not find the book's reviews through an index that starts "
+            "with book_id.\n\n" + found.report()
         )
     page = [plan for plan in found.plans if " ORDER BY " in plan.sql]
     assert page, f"GET {found.url} ran no ordered query on {REVIEW_T}"
     for plan in page:
         assert not plan.sorts, (
             f"GET {found.url} finds the book's hundreds of reviews, then sorts them all "
-            "to show the newest 20: no index gives them in the feed's order.\n\n"
-            + found.report()
+            "to show the newest 20: no index gives them in the feed's order.\n\n" + found.report()
         )
 
 

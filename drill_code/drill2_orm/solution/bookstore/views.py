@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 
 from bookstore.filters import PublishedSinceFilter, ReviewedBookFilter
 from bookstore.models import Author, Book, Publisher, Review
+from bookstore.pagination import FeedPagination
 from bookstore.serializers import (
     AuthorSerializer,
     BookDetailSerializer,
@@ -135,6 +136,9 @@ class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     """The feed of published reviews, newest first."""
 
     filter_backends = [ReviewedBookFilter]
+    # A feed is scrolled, not paged: a cursor needs no COUNT and keeps its place when new
+    # reviews arrive (see FeedPagination).
+    pagination_class = FeedPagination
 
     serializer_class = ReviewSerializer
     # ReviewSerializer reads book.title and book.publisher.name through dotted sources;
