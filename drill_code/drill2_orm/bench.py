@@ -11,6 +11,14 @@ For every endpoint and N books (10, 100, 1000 by default), each target gets a fr
 catalogue of N books, and the page asks for all of them (?page_size=N). A request is
 timed through Django's test client, the whole stack but the network: the median of
 --repeat runs after one warm-up.
+
+The filtered lists (D2-F11, D2-F12) get a catalogue of PLAN_SIZE books of their own. For
+each one, the queries behind the request, written with the ORM so that both targets run
+the same SQL: the database's plan of each, as the planner chooses it (from statistics,
+after ANALYZE, on PostgreSQL), and the median time of running them, on each target.
+--check re-verifies what the page claims: the solution's plans search an index (with no
+sort for D2-F12), the starter's do not, and the solution is at least PLAN_SPEEDUP_GOAL
+times faster on new releases; the times themselves are not pinned.
 """
 
 from __future__ import annotations
@@ -48,6 +56,22 @@ SQL_SHOWN = {
     "D2-F10": (budgets.REVIEWS, (budgets.REVIEW_T,), "the reviews, and the columns they load"),
 }
 ANSWER_SHOWN = {"D2-F9"}  # the flaw is in the answer, so the file shows the answer
+# Why the starter's JSON differs from the solution's, where a planted flaw changes it.
+WHY_DIFFERENT = {
+    "/api/publishers/": "wrong numbers, whatever the query count: D2-F9",
+    "/api/reviews/": "a count and page-number links where the solution hands out a cursor: D2-F13",
+}
+
+PLAN_SIZE = 10_000  # books in the catalogue whose filtered queries are planned and timed
+PLAN_SPEEDUP_GOAL = 2  # new releases: the solution at least this much faster, on any database
+NEW_RELEASES = 15  # ?published_since= the date of the 15th newest book
+# flaw, request, table and column the index serves, what the request asks for
+PLANNED = (
+    ("D2-F11", "/api/books/?published_since={since}", "bookstore_book", "published_on",
+     "new releases"),
+    ("D2-F12", "/api/reviews/?book={book}", "bookstore_review", "book_id",
+     "one book's reviews, newest first"),
+)  # fmt: skip
 
 
 # -- run inside a target (see drillkit.benchkit.run_in_target) -----------------------------
@@ -102,6 +126,79 @@ def captured_sql(size: int) -> dict[str, list[str]]:
             response = APIClient().get(path.format(n=size))
         sql[path] = {"queries": [query.sql for query in log], "answer": response.json()}
     return sql
+
+
+def _new_releases(since, book):
+    """The queries behind ?published_since=: the paginator's COUNT, then the first page."""
+    from bookstore.models import Book
+
+    books = Book.objects.filter(published_on__gte=since).order_by("title", "id")
+    books.count()
+    list(books[:20])
+
+
+def _book_reviews(since, book):
+    """The query behind ?book=: the first page of one book's published reviews, newest
+    first, and one more row to know whether there is a next page."""
+    from bookstore.models import Review
+
+    reviews = Review.objects.filter(is_published=True, book_id=book)
+    list(reviews.order_by("-created_at", "-id")[:21])
+
+
+QUERIES = {"D2-F11": _new_releases, "D2-F12": _book_reviews}
+
+
+def plans_and_times(size: int, repeat: int) -> list[dict]:
+    """For each PLANNED request, the queries behind it, written with the ORM so that every
+    target runs the same SQL (the requests themselves differ where other flaws are still
+    open): each statement's plan (drill tests' plans.py, with the prefix QuerySet.explain()
+    uses), and the median time of running them straight on the connection."""
+    import plans
+    from django.db import connection
+
+    from drillkit.benchkit import median_seconds
+
+    plan = catalogue.add_popular_reviews(catalogue.create(catalogue.plan(size)))
+    plans.analyze(budgets.BOOK_T, budgets.REVIEW_T, budgets.PUBLISHER_T)
+    since = sorted(book["published_on"] for book in plan.books)[-NEW_RELEASES]
+    rows = []
+    for flaw, request, table, column, what in PLANNED:
+        with plans.recorded() as statements:
+            QUERIES[flaw](since, catalogue.POPULAR_BOOK)
+        found = [plans.explain(sql, params, force_index=False) for sql, params in statements]
+
+        def run(statements=statements):
+            with connection.cursor() as cursor:
+                for sql, params in statements:
+                    cursor.execute(sql, params)
+                    cursor.fetchall()
+
+        rows.append(
+            {
+                "flaw": flaw,
+                "url": request.format(since=since, book=catalogue.POPULAR_BOOK),
+                "what": what,
+                "table": table,
+                "column": column,
+                "plans": [
+                    {
+                        "sql": p.sql,
+                        "text": p.text,
+                        "summary": p.summary(),
+                        "reads": [
+                            {"how": r.how, "index": r.index, "searched": sorted(r.on)}
+                            for r in p.reads_of(table)
+                        ],
+                        "searches_index": p.finds_by_index(table, column),
+                        "sorts": p.sorts,
+                    }
+                    for p in found
+                ],
+                "seconds": median_seconds(run, repeat=repeat) if repeat else None,
+            }
+        )
+    return rows
 
 
 def payloads() -> dict[str, object]:
@@ -221,10 +318,10 @@ def verdicts(base: dict, solution: dict, base_label: str, postgres: bool) -> lis
         {_endpoint(base[k]["path"]) for k in base if base[k]["digest"] != solution[k]["digest"]}
     )
     if differ:
-        lines.append(
-            f"The {base_label} answers differently from the solution on {', '.join(differ)}: "
-            "a wrong number is a bug whatever the query count (see D2-F9)."
+        why = ", ".join(
+            f"{path} ({WHY_DIFFERENT.get(path, 'see its payload test')})" for path in differ
         )
+        lines.append(f"The {base_label} answers differently from the solution on {why}.")
     return lines
 
 
@@ -292,6 +389,126 @@ def sql_files(starter: dict[str, list[str]], solution: dict[str, list[str]]) -> 
     return files
 
 
+# -- plans and times of the filtered lists ------------------------------------------------------
+
+
+def _is_page(plan: dict) -> bool:
+    return " ORDER BY " in plan["sql"]
+
+
+def plan_claims(flaw: str, rows: list[dict]) -> dict[str, bool]:
+    """What the page says about one flaw's plans: every statement searches the index, and
+    (for D2-F12, whose lesson is the order) the page query needs no sort."""
+    row = next(r for r in rows if r["flaw"] == flaw)
+    claims = {"searches the index": all(p["searches_index"] for p in row["plans"])}
+    if flaw == "D2-F12":
+        claims["no sort"] = not any(p["sorts"] for p in row["plans"] if _is_page(p))
+    return claims
+
+
+def plan_problems(base: list[dict], solution: list[dict], base_label: str) -> list[str]:
+    """Claims the page makes that these runs contradict."""
+    problems = []
+    for flaw, *_ in PLANNED:
+        for claim, holds in plan_claims(flaw, solution).items():
+            if not holds:
+                problems.append(f"{flaw}: the solution's plan no longer {claim}")
+        if base_label == "starter" and all(plan_claims(flaw, base).values()):
+            problems.append(f"{flaw}: the starter's plan already searches an index, in order")
+    speedup = plan_speedups(base, solution).get("D2-F11")
+    if speedup is not None and speedup < PLAN_SPEEDUP_GOAL:
+        problems.append(
+            f"D2-F11: the solution is {speedup:,.1f}x as fast as the {base_label}, under the "
+            f"goal of {PLAN_SPEEDUP_GOAL}x"
+        )
+    return problems
+
+
+def plan_speedups(base: list[dict], solution: list[dict]) -> dict[str, float]:
+    theirs = {row["flaw"]: row["seconds"] for row in solution}
+    return {
+        row["flaw"]: row["seconds"] / theirs[row["flaw"]]
+        for row in base
+        if row["seconds"] and theirs.get(row["flaw"])
+    }
+
+
+def _ms_fine(seconds: float | None) -> str:
+    """Milliseconds to the hundredth: an index search takes a fraction of one."""
+    return "-" if seconds is None else f"{seconds * 1000:,.2f}"
+
+
+def _how(row: dict) -> str:
+    """How one request's statements find their rows, in a few words per statement."""
+    parts = []
+    for plan in row["plans"]:
+        reads = [
+            "full scan"
+            if read["how"] == "scan"
+            else f"search {read['index']}"
+            if read["searched"]
+            else f"walk {read['index']}"
+            for read in plan["reads"]
+        ]
+        what = "page" if _is_page(plan) else "COUNT"
+        parts.append(f"{what}: {', '.join(reads)}" + (", then sort" if plan["sorts"] else ""))
+    return "<br>".join(parts)
+
+
+def plan_table(base: list[dict], solution: list[dict], base_label: str) -> str:
+    theirs = {row["flaw"]: row for row in solution}
+    speedups = plan_speedups(base, solution)
+    rows = []
+    for ours in base:
+        other = theirs[ours["flaw"]]
+        rows.append(
+            [
+                f"`GET {ours['url']}` ({ours['what']})",
+                _how(ours),
+                _how(other),
+                _ms_fine(ours["seconds"]),
+                _ms_fine(other["seconds"]),
+                f"{speedups[ours['flaw']]:,.1f}x" if ours["flaw"] in speedups else "-",
+            ]
+        )
+    return markdown_table(
+        [
+            "request",
+            f"{base_label}: how the rows are found",
+            "solution: how the rows are found",
+            f"{base_label} ms",
+            "solution ms",
+            "speed-up",
+        ],
+        rows,
+    )
+
+
+def _statistics() -> str:
+    return " (from its statistics, after ANALYZE)" if is_postgres(database_url()) else ""
+
+
+def plan_files(base: list[dict], solution: list[dict], backend: str, size: int) -> dict[str, str]:
+    """results/plans/<flaw>.<target>.<backend>.txt: each statement and its plan."""
+    from drillkit.queries import Query
+
+    files = {}
+    for label, rows in (("starter", base), ("solution", solution)):
+        for row in rows:
+            count = len(row["plans"])
+            lines = [
+                f"The {'query' if count == 1 else f'{count} queries'} behind GET {row['url']}, "
+                f"on the {label}, {size:,} books, {describe(database_url())},",
+                f"planned as the database chooses{_statistics()}.",
+            ]
+            for plan in row["plans"]:
+                lines += ["", Query(plan["sql"]).short(400), ""]
+                lines += ["    " + line for line in plan["text"].splitlines()]
+                lines.append(f"    => {plan['summary']}")
+            files[f"results/plans/{row['flaw']}.{label}.{backend}.txt"] = "\n".join(lines) + "\n"
+    return files
+
+
 # -- the command ------------------------------------------------------------------------------
 
 
@@ -304,6 +521,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), metavar="N")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per request (median)")
+    parser.add_argument(
+        "--plan-size",
+        type=int,
+        default=PLAN_SIZE,
+        metavar="N",
+        help=f"books for the filtered lists' plans and times (default {PLAN_SIZE:,})",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="save results/ and tests/payloads.json")
     mode.add_argument("--check", action="store_true", help="regenerate and compare (for CI)")
@@ -337,9 +561,51 @@ def main(argv: list[str]) -> int:
     print(report)
     print()
     print("\n".join(notes))
+    print(f"\nThe filtered lists with {options.plan_size:,} books: plans and times", flush=True)
+    base_plans = run_in_target(base, plans_and_times, size=options.plan_size, repeat=options.repeat)
+    solution_plans = run_in_target(
+        solution, plans_and_times, size=options.plan_size, repeat=options.repeat
+    )
+    print(plan_table(base_plans, solution_plans, base.label))
+    problems = plan_problems(base_plans, solution_plans, base.label)
+    for problem in problems:
+        print(f"  ! {problem}")
     if options.write:
         write(base_rows, solution_rows, report, notes, options)
+        write_plans(base_plans, solution_plans, options)
     return 0
+
+
+def write_plans(base_plans, solution_plans, options) -> None:
+    backend = _backend()
+    speedup = plan_speedups(base_plans, solution_plans).get("D2-F11")
+    meta = {
+        "database": describe(database_url()),
+        "size": options.plan_size,
+        "repeat": options.repeat,
+        "speedup_goal": PLAN_SPEEDUP_GOAL,
+    }
+    data = {"meta": meta, "starter": base_plans, "solution": solution_plans}
+    written = {
+        f"results/plans-{backend}.json": json.dumps(data, indent=1) + "\n",
+        f"results/plans-{backend}.md": (
+            f"Measured on {meta['database']} with {options.plan_size:,} books: the queries "
+            "behind each request, the same SQL on both targets, planned as the "
+            f"database chooses{_statistics()}; median of {options.repeat} runs, milliseconds "
+            "per request."
+            "\n\n"
+            + plan_table(base_plans, solution_plans, "starter")
+            + "\n\n"
+            + f"- New releases: the solution is {speedup:,.1f}x as fast as the starter "
+            f"(`--check` asks for at least {PLAN_SPEEDUP_GOAL}x, and for the plans above).\n"
+        ),
+        **plan_files(base_plans, solution_plans, backend, options.plan_size),
+    }
+    for name, text in written.items():
+        path = HERE / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+    print("\nWrote " + ", ".join(written))
 
 
 def write(base_rows, solution_rows, report, notes, options) -> None:
@@ -406,6 +672,29 @@ def _generated() -> dict[str, str]:
     return files
 
 
+def check_plans(starter, solution, backend: str) -> list[str]:
+    """Plan again and time again: the claims must hold now, and the committed plans must
+    say what the fresh ones say (index searched, sort or none), whatever the times."""
+    committed = RESULTS / f"plans-{backend}.json"
+    if not committed.is_file():
+        return [f"{shown(committed)} does not exist yet: run `nox -s bench -- drill2 --write`"]
+    saved = json.loads(committed.read_text())
+    size, repeat = saved["meta"]["size"], max(3, saved["meta"]["repeat"])
+    fresh = {
+        label: run_in_target(target, plans_and_times, size=size, repeat=repeat)
+        for label, target in (("starter", starter), ("solution", solution))
+    }
+    problems = plan_problems(fresh["starter"], fresh["solution"], "starter")
+    for label, rows in fresh.items():
+        for flaw, *_ in PLANNED:
+            now, then = plan_claims(flaw, rows), plan_claims(flaw, saved[label])
+            if now != then:
+                problems.append(
+                    f"{label} {flaw}: the committed plans say {then}, the fresh ones {now}"
+                )
+    return problems
+
+
 def check(starter, solution) -> int:
     """Regenerate the deterministic results and compare them with the committed files."""
     backend = _backend()
@@ -444,11 +733,12 @@ def check(starter, solution) -> int:
                 problems.append(f"{shown(path)} differs from what the code produces now")
         for stale in sorted(set(_sql_files_on_disk()) - set(generated)):
             problems.append(f"{shown(HERE / stale)} is no longer produced: delete it")
+    problems += check_plans(starter, solution, backend)
     if problems:
         print("The committed results are out of date:\n  " + "\n  ".join(problems))
         print("\nRun `nox -s bench -- drill2 --write` and commit results/ and tests/payloads.json.")
         return 1
-    checked = "query counts, JSON digests" + (
+    checked = "query counts, JSON digests, plans, the new releases' speed-up" + (
         ", minimums, SQL and payloads" if backend == "sqlite" else ""
     )
     print(f"Drill 2 results on {describe(database_url())} are up to date ({checked}).")

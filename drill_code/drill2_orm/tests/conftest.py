@@ -5,8 +5,12 @@ APIClient) and the target's own models, so the same tests run on the starter, th
 solution and your copy.
 """
 
+from decimal import Decimal
+
 import catalogue as catalogue_data
 import pytest
+from budgets import CAP
+from django.apps import apps
 
 from drillkit.queries import QueryLog, capture
 
@@ -45,3 +49,35 @@ def queries_for(api_client, make_catalogue):
         return log
 
     return run
+
+
+@pytest.fixture
+def over_a_page(db):
+    """CAP + 1 rows in every list: publishers, authors, books and published reviews."""
+    rows = CAP + 1
+    publisher, author, book, review = (
+        apps.get_model("bookstore", n) for n in ("Publisher", "Author", "Book", "Review")
+    )
+    publisher.objects.bulk_create(
+        publisher(id=i, name=f"Press {i}", country="GB") for i in range(1, rows + 1)
+    )
+    author.objects.bulk_create(author(id=i, name=f"Author {i}") for i in range(1, rows + 1))
+    book.objects.bulk_create(
+        book(
+            id=i,
+            title=f"Book {i}",
+            isbn=f"978{i:010d}",
+            price=Decimal("9.99"),
+            published_on="2020-01-01",
+            publisher_id=i,
+        )
+        for i in range(1, rows + 1)
+    )
+    book.authors.through.objects.bulk_create(
+        book.authors.through(book_id=i, author_id=i) for i in range(1, rows + 1)
+    )
+    review.objects.bulk_create(
+        review(id=i, book_id=i, rating=1 + i % 5, title="Good", body="Good.", is_published=True)
+        for i in range(1, rows + 1)
+    )
+    return rows

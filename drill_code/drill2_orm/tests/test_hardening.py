@@ -20,10 +20,11 @@ extra serializer field, no max_page_size, no check constraint.
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from budgets import CAP
 from django.apps import apps
 from django.db import IntegrityError, transaction
 
-CAP = 1000  # the most rows one page may hold (the back-office export's page)
+FEED = "/api/reviews/"  # paged by cursor: its malformed cursors are in test_feed.py
 
 LISTS = [
     "/api/books/",
@@ -168,40 +169,11 @@ def test_averages_count_only_published_reviews(make_catalogue, get_json):
 # -- API4: bounded pages -----------------------------------------------------------------
 
 
-@pytest.fixture
-def over_a_page(db):
-    """CAP + 1 rows in every list: publishers, authors, books and published reviews."""
-    rows = CAP + 1
-    publisher, author, book, review = (_model(n) for n in ("Publisher", "Author", "Book", "Review"))
-    publisher.objects.bulk_create(
-        publisher(id=i, name=f"Press {i}", country="GB") for i in range(1, rows + 1)
-    )
-    author.objects.bulk_create(author(id=i, name=f"Author {i}") for i in range(1, rows + 1))
-    book.objects.bulk_create(
-        book(
-            id=i,
-            title=f"Book {i}",
-            isbn=f"978{i:010d}",
-            price=Decimal("9.99"),
-            published_on="2020-01-01",
-            publisher_id=i,
-        )
-        for i in range(1, rows + 1)
-    )
-    book.authors.through.objects.bulk_create(
-        book.authors.through(book_id=i, author_id=i) for i in range(1, rows + 1)
-    )
-    review.objects.bulk_create(
-        review(id=i, book_id=i, rating=1 + i % 5, title="Good", body="Good.", is_published=True)
-        for i in range(1, rows + 1)
-    )
-    return rows
-
-
 @pytest.mark.parametrize("path", LISTS)
 def test_no_page_holds_more_than_the_cap(path, over_a_page, get_json):
     page = get_json(f"{path}?page_size={CAP * 50}")
-    assert page["count"] == over_a_page
+    if path != FEED:  # the feed is paged by cursor: no count (test_feed.py)
+        assert page["count"] == over_a_page
     assert len(page["results"]) == CAP, f"GET {path}?page_size={CAP * 50} is not capped"
     assert page["next"], "the rest is on the next page"
 
@@ -222,7 +194,7 @@ def test_a_page_size_that_is_not_a_count_is_ignored_or_capped(value, make_catalo
 NOT_A_PAGE = ["0", "-1", "abc", "1.5", "%FF", "99999999999999999999999", "3"]
 
 
-@pytest.mark.parametrize("path", LISTS)
+@pytest.mark.parametrize("path", [path for path in LISTS if path != FEED])
 @pytest.mark.parametrize("value", NOT_A_PAGE)
 def test_a_page_that_does_not_exist_is_404(path, value, make_catalogue, api_client):
     make_catalogue(12)  # one page of 20 rows at most

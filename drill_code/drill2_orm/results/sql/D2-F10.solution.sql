@@ -1,8 +1,4 @@
--- GET /api/reviews/?page_size=3 on the solution, with 3 books: 2 queries for the reviews, and the columns they load.
-
-SELECT COUNT(*) AS "__count"
-FROM "bookstore_review"
-WHERE "bookstore_review"."is_published";
+-- GET /api/reviews/?page_size=3 on the solution, with 3 books: 1 query for the reviews, and the columns they load.
 
 SELECT "bookstore_review"."id",
        "bookstore_review"."book_id",
@@ -25,4 +21,4 @@ INNER JOIN "bookstore_publisher" ON ("bookstore_book"."publisher_id" = "bookstor
 WHERE "bookstore_review"."is_published"
 ORDER BY "bookstore_review"."created_at" DESC,
          "bookstore_review"."id" DESC
-LIMIT 2;
+LIMIT 4;

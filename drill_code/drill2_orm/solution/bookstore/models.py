@@ -46,6 +46,12 @@ class Book(models.Model):
     tags = models.ManyToManyField(Tag, related_name="books", blank=True)
 
     class Meta:
+        # --8<-- [start:book-indexes]
+        # ?published_since= (bookstore/filters.py) reads a range of published_on. Without
+        # an index, the database reads every book to find the few new ones, and the
+        # paginator's COUNT reads them all again.
+        indexes = [models.Index(fields=["published_on"], name="book_published_on_idx")]
+        # --8<-- [end:book-indexes]
         ordering = ["title", "id"]
 
     def __str__(self):
@@ -64,6 +70,16 @@ class Review(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # --8<-- [start:review-indexes]
+        # One book's reviews, newest first (?book= on the feed): WHERE book_id = ? ORDER BY
+        # created_at DESC, id DESC. The foreign key's own index finds the book's reviews
+        # but not in that order, so the database sorts them all for every page. An index
+        # on (book, created_at, id), in the order of the query, hands them over already
+        # sorted: the equality column first, then the ORDER BY columns.
+        indexes = [
+            models.Index(fields=["book", "-created_at", "-id"], name="review_book_newest_idx")
+        ]
+        # --8<-- [end:review-indexes]
         # Whatever writes reviews (admin, an import), a rating outside 1 to 5 would make
         # every average wrong, and one past 9.99 would not fit the top-rated answer.
         constraints = [

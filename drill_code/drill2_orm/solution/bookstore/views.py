@@ -11,7 +11,9 @@ from django.db.models.functions import Left
 from rest_framework import viewsets
 from rest_framework.decorators import action
 
+from bookstore.filters import PublishedSinceFilter, ReviewedBookFilter
 from bookstore.models import Author, Book, Publisher, Review
+from bookstore.pagination import FeedPagination
 from bookstore.serializers import (
     AuthorSerializer,
     BookDetailSerializer,
@@ -28,6 +30,8 @@ RECENT_REVIEWS = 3
 # --8<-- [start:book-queryset]
 class BookViewSet(viewsets.ReadOnlyModelViewSet):
     """The catalogue: books with their publisher, authors, tags and latest reviews."""
+
+    filter_backends = [PublishedSinceFilter]
 
     def get_queryset(self):
         books = (
@@ -130,6 +134,11 @@ class PublisherViewSet(viewsets.ReadOnlyModelViewSet):
 # --8<-- [start:review-queryset]
 class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     """The feed of published reviews, newest first."""
+
+    filter_backends = [ReviewedBookFilter]
+    # A feed is scrolled, not paged: a cursor needs no COUNT and keeps its place when new
+    # reviews arrive (see FeedPagination).
+    pagination_class = FeedPagination
 
     serializer_class = ReviewSerializer
     # ReviewSerializer reads book.title and book.publisher.name through dotted sources;

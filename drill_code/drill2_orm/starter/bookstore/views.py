@@ -2,6 +2,7 @@ from django.db.models import Avg, Count, Q
 from rest_framework import viewsets
 from rest_framework.decorators import action
 
+from bookstore.filters import PublishedSinceFilter, ReviewedBookFilter
 from bookstore.models import Author, Book, Publisher, Review
 from bookstore.serializers import (
     AuthorSerializer,
@@ -15,6 +16,8 @@ from bookstore.serializers import (
 
 class BookViewSet(viewsets.ReadOnlyModelViewSet):
     """The catalogue: books with their publisher, authors, tags and latest reviews."""
+
+    filter_backends = [PublishedSinceFilter]
 
     def get_queryset(self):
         # The list does not show the full description, so leave it in the database.
@@ -61,6 +64,8 @@ class PublisherViewSet(viewsets.ReadOnlyModelViewSet):
 
 class ReviewViewSet(viewsets.ReadOnlyModelViewSet):
     """The feed of published reviews, newest first."""
+
+    filter_backends = [ReviewedBookFilter]
 
     serializer_class = ReviewSerializer
     queryset = Review.objects.filter(is_published=True).order_by("-created_at", "-id")
