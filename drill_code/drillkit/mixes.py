@@ -222,9 +222,14 @@ def _changed_lines(before: Path, after: Path):
         for tag, _, _, first, last in matcher.get_opcodes():
             if tag == "equal":
                 continue
-            # A deleted line has no place in `after`: point at the line where it was.
-            start = min(first + 1, max(len(new_lines), 1))
-            end = min(max(start, last), max(len(new_lines), 1))
+            if tag == "delete":
+                # A deleted line has no place in `after`: point at the lines on both sides
+                # of where it was, so a line cut from the top of a class body belongs to
+                # the class, not to the method that now follows the class line.
+                start, end = max(1, first), min(first + 1, max(len(new_lines), 1))
+            else:
+                start = min(first + 1, max(len(new_lines), 1))
+                end = min(max(start, last), max(len(new_lines), 1))
             if path.suffix == ".py":
                 start, end = _enclosing_definition(new_lines, start, end)
             text = new_lines[start - 1].strip() if new_lines else ""

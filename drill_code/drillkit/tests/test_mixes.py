@@ -171,3 +171,15 @@ def test_a_mix_reports_exactly_its_planted_flaws_and_the_solution_fixes_them(tmp
     assert not filecmp.dircmp(DRILL.solution, copy).diff_files
     states = run_blind(copy)
     assert {f for f, s in states.items() if s == "fixed"} == planted
+
+
+def test_a_line_cut_from_a_class_body_is_located_at_the_class(tmp_path):
+    """D4-F1's variant deletes StatsView's permission line; a reviewer points at the class
+    line, which the location must include, not only the method that now follows it."""
+    mix = next(m for seed in range(1, 60) if "D4-F1" in (m := mixes.draw(DRILL, seed)).planted)
+    start("drill4", workspace=tmp_path, mix=True, seed=mix.seed)
+    views = (tmp_path / "drill4" / "notes" / "views.py").read_text().splitlines()
+    class_line = next(n for n, line in enumerate(views, 1) if line.startswith("class StatsView"))
+    (spot,) = mixes.locations(mix)["D4-F1"]
+    assert spot.file == "notes/views.py"
+    assert spot.lines[0] <= class_line <= spot.lines[1]
