@@ -27,8 +27,8 @@ WINDOWS = Flaw(
 )
 
 
-@pytest.fixture
-def target(tmp_path):
+def synthetic(folder, *flaws: Flaw) -> Target:
+    """A copy of a made-up drill whose flaws sit where the test says."""
     drill = Drill(
         name="drill0",
         number=0,
@@ -37,10 +37,15 @@ def target(tmp_path):
         checklist=(),
         time_box="",
         app="house",
-        folder=tmp_path,
-        flaws=(DOORS, WINDOWS),
+        folder=folder,
+        flaws=flaws,
     )
-    return Target(drill, tmp_path / "copy", "workspace/drill0")
+    return Target(drill, folder / "copy", "workspace/drill0")
+
+
+@pytest.fixture
+def target(tmp_path):
+    return synthetic(tmp_path, DOORS, WINDOWS)
 
 
 def score(target, text):
@@ -104,18 +109,7 @@ def test_one_finding_locates_one_flaw_even_where_two_flaws_share_its_lines(tmp_p
     shared = (Location("house/views.py", (30, 34), "fetch"),)
     anywhere = Flaw("D0-F3", "Fetches anywhere", "SSRF.", shared)
     forever = Flaw("D0-F4", "Waits forever", "No timeout.", shared)
-    drill = Drill(
-        name="drill0",
-        number=0,
-        title="Synthetic",
-        summary="",
-        checklist=(),
-        time_box="",
-        app="house",
-        folder=tmp_path,
-        flaws=(DOORS, anywhere, forever),
-    )
-    target = Target(drill, tmp_path / "copy", "workspace/drill0")
+    target = synthetic(tmp_path, DOORS, anywhere, forever)
     one = score(target, "house/views.py:32 - fetches any URL\n")
     assert len(one.found) == 1
     assert set(one.found) <= {"D0-F3", "D0-F4"}
