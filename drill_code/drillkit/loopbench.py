@@ -157,7 +157,7 @@ def stability(
 def _verdict(drill: str, target: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "flaws.json"
-        run = subprocess.run(
+        subprocess.run(
             [
                 sys.executable,
                 "-m",
@@ -169,7 +169,6 @@ def _verdict(drill: str, target: str) -> dict:
                 "--flaw-report",
                 str(report),
                 "-q",
-                "-rfE",
                 "-p",
                 "no:cacheprovider",
             ],
@@ -181,12 +180,9 @@ def _verdict(drill: str, target: str) -> dict:
         if not report.exists():
             return {"error": "the run wrote no flaw report"}
         outcome = json.loads(report.read_text())
-    # Which tests failed or errored, by name (pytest's short summary), then the flaw states.
-    failing = sorted(
-        line.split(" ", 1)[1].split(" - ")[0]
-        for line in run.stdout.splitlines()
-        if line.startswith(("FAILED ", "ERROR "))
-    )
+    # Which tests failed, by node id from the flaw report (not from the printed output,
+    # where a captured log line can start with "ERROR" too), then the flaw states.
+    failing = sorted(outcome["failed_tests"])
     return {"failed": outcome["failed"], "failing_tests": failing, "flaws": outcome["flaws"]}
 
 
