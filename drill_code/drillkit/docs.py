@@ -253,12 +253,14 @@ def _checklist() -> dict[str, ChecklistItem]:
 LONG_BLOCK = 40
 
 
-def _collapsed_if_long(path: Path, region: str | None, title: str | None) -> str:
+def _collapsed_if_long(
+    path: Path, region: str | None, title: str | None, *, always: bool = False
+) -> str:
     from drillkit.check_site import expected_text
 
     block = code_block(path, region, title)
     lines = len(expected_text(path, region).splitlines())
-    if lines <= LONG_BLOCK:
+    if lines <= LONG_BLOCK and not always:
         return block
     label = title or (shown(path) + (f" ({region})" if region else ""))
     return f'??? example "{label}: {lines} lines"\n\n{indent(block)}\n'
@@ -418,9 +420,10 @@ def define_env(env) -> None:
         return "\n".join(rows)
 
     @env.macro
-    def region(path: str, name: str, title: str | None = None) -> str:
-        """A named region (`# --8<-- [start:name]` ... `[end:name]`) of a project file."""
-        return _collapsed_if_long(PROJECT_ROOT / path, name, title)
+    def region(path: str, name: str, title: str | None = None, collapsed: bool = False) -> str:
+        """A named region (`# --8<-- [start:name]` ... `[end:name]`) of a project file;
+        `collapsed` keeps even a short one closed, where the prose around it says enough."""
+        return _collapsed_if_long(PROJECT_ROOT / path, name, title, always=collapsed)
 
     @env.macro
     def source_file(path: str, title: str | None = None) -> str:
