@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -165,10 +167,19 @@ def test_asking_for_sqlite_skips_with_a_message_that_says_what_to_do(tmp_path):
     assert rows == []
 
 
-def test_the_server_outlives_a_run_briefly_then_stops_when_idle(tmp_path):
-    """A learner's next run finds the server up; a minute of nobody using it stops it.
-    (A folder of its own, so the project's server is not touched.)"""
-    folder = tmp_path / "pg"
+@pytest.fixture
+def data_folder():
+    """A data folder of its own, so the project's server is not touched, and outside
+    pytest's temporary root: as root the server runs as another user, who must traverse
+    the folders above, and any other pytest session locks that root to its owner again."""
+    scratch = Path(tempfile.mkdtemp(prefix="drillkit-pg-test-"))
+    yield scratch / "pg"
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+def test_the_server_outlives_a_run_briefly_then_stops_when_idle(data_folder):
+    """A learner's next run finds the server up; a minute of nobody using it stops it."""
+    folder = data_folder
     start = (
         "import sys; from pathlib import Path; from drillkit import embedded; "
         "embedded.start(Path(sys.argv[1]))"
