@@ -42,6 +42,9 @@ def resolve_target(drill: Drill, spec: str | None) -> Target:
         if not path.is_absolute():
             path = Path.cwd() / path
         path = path.resolve()
+        # The handbook's own starter or solution, named by its folder, is that built-in
+        # target: a run on it records no learner progress inside drill_code/.
+        spec = next((name for name in BUILT_IN if path == getattr(drill, name).resolve()), spec)
     if not path.is_dir():
         raise DrillError(
             f"The target folder {spec} does not exist. Make a copy of the starter with "

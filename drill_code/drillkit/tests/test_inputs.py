@@ -96,6 +96,15 @@ def test_targets_resolve_to_the_drill_folders_and_to_a_learner_copy(tmp_path):
     assert not target.is_starter
 
 
+@pytest.mark.parametrize("built_in", ["starter", "solution"])
+def test_the_handbooks_own_folder_named_by_its_path_is_the_built_in_target(built_in):
+    # A run on it is no learner's: it must not record progress inside drill_code/.
+    folder = getattr(DRILL, built_in)
+    for spec in (str(folder), os.path.relpath(folder)):
+        target = resolve_target(DRILL, spec)
+        assert (target.label, target.path) == (built_in, folder)
+
+
 def test_start_copies_the_starter_and_says_what_to_run_next(tmp_path):
     message = workspace.start(DRILL.name, workspace=tmp_path)
     copy = tmp_path / DRILL.name
