@@ -111,19 +111,23 @@ class TaskLog:
     def runs_of(self, task_id: str) -> list[Run]:
         return [r for r in self.runs if r.task_id == task_id]
 
-    def wait_for_runs(self, task_id: str, count: int = 1) -> list[Run]:
-        """Block until the worker has handled `count` deliveries of the message."""
+    def wait_for_runs(self, *task_ids: str, count: int = 1) -> list[Run]:
+        """Block until the worker has handled `count` deliveries of each message."""
+
+        def short() -> list[str]:
+            return [t for t in task_ids if len(self.runs_of(t)) < count]
+
         with self._changed:
-            done = self._changed.wait_for(
-                lambda: len(self.runs_of(task_id)) >= count, timeout=WAIT_SECONDS
-            )
-        assert done, (
-            f"the worker handled {len(self.runs_of(task_id))} of {count} deliveries of "
-            f"task {task_id} within {WAIT_SECONDS} s"
+            done = self._changed.wait_for(lambda: not short(), timeout=WAIT_SECONDS)
+        assert done, "; ".join(
+            f"the worker handled {len(self.runs_of(t))} of {count} deliveries of task {t} "
+            f"within {WAIT_SECONDS} s"
+            for t in short()
         )
         # task_postrun fires before the worker acknowledges the message; let it finish.
+        # Once for all the messages, which the worker handled one after another meanwhile.
         time.sleep(0.05)
-        return self.runs_of(task_id)
+        return [r for r in self.runs if r.task_id in task_ids]
 
     # -- sending ---------------------------------------------------------------------
 

@@ -246,9 +246,9 @@ def _delays_after_attempt(tasks, template, attempt: int, count: int) -> list[int
         tasks.send_again(template, task_id=f"attempt-{attempt}-{n}", retries=attempt - 1)
         for n in range(count)
     ]
+    tasks.wait_for_runs(*(message.id for message in sent))
     delays = []
     for message in sent:
-        tasks.wait_for_runs(message.id)
         # A retry drawn with no delay may already have run and failed again: take only
         # the retry that follows this attempt.
         delays += [

@@ -27,13 +27,20 @@ from requests.structures import CaseInsensitiveDict
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
+# What a padded body ends with: a control character that JSON and YAML parsers reject at
+# once (PyYAML checks the whole text for it before scanning). A target that reads all of
+# a padded feed is caught by the bytes it read; it must not also spend seconds while
+# pure-Python YAML scans megabytes of spaces, on every run of the learner's loop.
+FILLER = b"\x01"
+
+
 @dataclass
 class Route:
     status: int = 200
     body: bytes = b""
     headers: dict = field(default_factory=dict)
     never_answers: bool = False  # accepts the connection, then sends nothing, ever
-    padding: int = 0  # bytes of filler generated after `body`, without holding them
+    padding: int = 0  # bytes of FILLER generated after `body`, without holding them
 
 
 class Body(io.RawIOBase):
@@ -50,7 +57,7 @@ class Body(io.RawIOBase):
         size = len(self.body) + self.padding
         count = max(0, min(len(buffer), size - self.offset))
         head = self.body[self.offset : self.offset + count]
-        buffer[:count] = head + b" " * (count - len(head))
+        buffer[:count] = head + FILLER * (count - len(head))
         self.offset += count
         self.on_read(count)
         return count
@@ -94,7 +101,7 @@ class FakeInternet:
     def serve(
         self, url: str, body: str | bytes = "", status: int = 200, padding: int = 0, **headers
     ) -> None:
-        """Answer `url` with `body` and then `padding` spaces. Content-Length is sent
+        """Answer `url` with `body` and then `padding` bytes of FILLER. Content-Length is sent
         unless a test passes its own (None leaves it out, as a chunked answer would)."""
         data = body.encode() if isinstance(body, str) else body
         headers.setdefault("Content-Length", str(len(data) + padding))

@@ -192,7 +192,7 @@ def test_a_feed_is_read_no_further_than_the_limit(
 ):
     url = f"{PARTNER}/{path}"
     size = 3 * MAX_FEED_BYTES
-    body = json.dumps(FEED)  # a valid feed, then spaces: valid JSON and valid YAML
+    body = json.dumps(FEED)  # a valid feed, then filler no parser accepts (see network.py)
     internet.serve(url, body, padding=size - len(body), **headers)
     response = _import(as_alice, url)
     read = internet.bytes_read.get(url, 0)
