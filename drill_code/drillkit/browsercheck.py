@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from drillkit import remember
 from drillkit.catalog import PROJECT_ROOT, all_drills
 
 PREFIX = "/handbook/"  # served like a Pages project site, so site_url is exercised
@@ -577,6 +578,15 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print("Skipping the browser check on this machine.", file=sys.stderr)
         return 0
+    key = None
+    if options.site is None and options.json is None:
+        key = _inputs_digest(chromium)
+        if remember.recall("browser", key):
+            print(
+                "The handbook passed this browser check built from exactly these files, "
+                "with this Chromium; nothing has changed since. DRILLKIT_FRESH=1 checks again."
+            )
+            return 0
     started = time.monotonic()
     port = free_port()
     folder = options.site or OUTPUT / "site"
@@ -602,7 +612,18 @@ def main(argv: list[str] | None = None) -> int:
         f"{time.monotonic() - started:.0f} s; screenshots in {shots.relative_to(PROJECT_ROOT)}; "
         f"{len(problems)} problems."
     )
+    if key is not None and not problems:
+        remember.keep("browser", key)
     return 1 if problems else 0
+
+
+def _inputs_digest(chromium: str) -> str:
+    """Everything the built site and its check are made from: the pages, the embedded
+    drill code, the harness and theme bounds, and the browser binary itself."""
+    binary = Path(chromium).resolve().stat()
+    browser = f"{Path(chromium).resolve()}:{binary.st_size}:{binary.st_mtime_ns}"
+    sources = [PROJECT_ROOT / name for name in ("docs", "mkdocs.yml", "drill_code")]
+    return remember.digest(*sources, remember.PYPROJECT, browser)
 
 
 if __name__ == "__main__":

@@ -283,8 +283,24 @@ def _run_pytest(target: Target, args: list[str], *, tests: Path | None = None, *
 
 
 def _script(options, args: list[str]) -> int:
-    """`bench` and `audit`: the drill's own script does the work."""
-    return int(load_script(get_drill(options.drill), options.command).main(args) or 0)
+    """`bench` and `audit`: the drill's own script does the work. A `--check` of results
+    that passed on exactly these inputs is not rerun on a warm machine (drillkit.remember)."""
+    from drillkit import remember
+
+    drill = get_drill(options.drill)
+    key = None
+    if args == ["--check"]:
+        key = remember.digest(drill.folder, remember.harness_digest(), options.command)
+        if remember.recall("results", key):
+            print(
+                f"{drill.name}'s {options.command} results passed this check on exactly these "
+                "files before; nothing has changed since. DRILLKIT_FRESH=1 checks them again."
+            )
+            return 0
+    code = int(load_script(drill, options.command).main(args) or 0)
+    if key is not None and code == 0:
+        remember.keep("results", key)
+    return code
 
 
 def _manage(options, args: list[str]) -> int:

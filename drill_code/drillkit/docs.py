@@ -25,6 +25,7 @@ if __package__ in (None, ""):  # loaded by mkdocs-macros from its file path
 
 import yaml
 
+from drillkit import remember
 from drillkit.catalog import PROJECT_ROOT, all_drills, get_drill, shown
 from drillkit.scorecards import ChecklistItem, checklist
 
@@ -107,16 +108,8 @@ def _inputs_digest(name: str) -> str:
     (tests, targets, contracts, fixtures data) except its generated results, the harness,
     and the dependency bounds."""
     drill = get_drill(name)
-    inputs = sorted(
-        p
-        for folder in (drill.folder, Path(__file__).parent)
-        for p in folder.rglob("*")
-        if p.is_file() and not {"__pycache__", "results"} & set(p.relative_to(folder).parts)
-    )
-    digest = hashlib.sha256()
-    for path in [*inputs, PROJECT_ROOT / "pyproject.toml"]:
-        digest.update(str(path).encode() + path.read_bytes())
-    return digest.hexdigest()[:16]
+    skip = frozenset({"results"})
+    return remember.digest(drill.folder, remember.harness_digest(), skip=skip)[:16]
 
 
 def _drillkit_output(name: str, *args: str) -> tuple[int, str]:

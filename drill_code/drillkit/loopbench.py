@@ -1,18 +1,22 @@
 """How long the learner waits: warm timings of each drill's loop and of the docs build.
 
-    nox -s loopbench                          every drill on a copy of its starter, and docs
+    nox -s loopbench                          every drill on copies of its starter and its
+                                              solution, and docs
     nox -s loopbench -- drill3 docs --runs 5  some loops, more runs
+    nox -s loopbench -- drill4 --copies solution
+                                              a drill's loop on a copy of its solution only
     nox -s loopbench -- nox --runs 1          the whole default `nox`, warm (budget 90 s)
     nox -s loopbench -- --stability 20 drill3 drill5
                                               the same verdict 20 times in a row, on the
                                               starter and on the solution
 
 A loop is what the learner types again and again: `nox -R -s drillN -- --target PATH` on a
-copy of the starter (as after `nox -s start`), and `nox -R -s docs` for someone writing a
-page. Each is run once untimed (venvs built, caches warm), then `--runs` times; the table
-gives the median wall time against the handbook's budget of 3 s. This is a benchmark, not
-a test: the machine's load changes its figures, so it reports them and fails nothing
-unless asked with `--check`.
+copy of the starter (as after `nox -s start`, where the learner begins) and on a copy of
+the solution (where they end), and `nox -R -s docs` for someone writing a page. Each is
+run once untimed (venvs built, caches warm), then `--runs` times; the table gives the
+median wall time against the handbook's budget of 3 s. This is a benchmark, not a test:
+the machine's load changes its figures, so it reports them and fails nothing unless asked
+with `--check`.
 """
 
 from __future__ import annotations
@@ -62,12 +66,15 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def loop_command(loop: str, copies: Path) -> list[str]:
+COPIES = ("starter", "solution")  # what a learner's copy is a copy of, at first and at last
+
+
+def loop_command(loop: str, copy: Path | None) -> list[str]:
     if loop == DOCS:
         return [*_nox(), "-R", "-s", DOCS]
     if loop == FULL:
         return [*_nox(), "-R"]
-    return [*_nox(), "-R", "-s", loop, "--", "--target", str(copies / loop)]
+    return [*_nox(), "-R", "-s", loop, "--", "--target", str(copy)]
 
 
 def _timed(command: list[str]) -> tuple[float, float, int]:
@@ -90,30 +97,37 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(loops: list[str], runs: int) -> list[dict]:
-    """Median warm wall time of each loop, after one untimed warm-up run."""
+def measure(loops: list[str], runs: int, copies: tuple[str, ...] = COPIES) -> list[dict]:
+    """Median warm wall time of each loop, after one untimed warm-up run. A drill's loop
+    is timed on a copy of each of `copies`, outside the handbook's folders as a learner's
+    copy is."""
     with tempfile.TemporaryDirectory(prefix="loopbench-") as tmp:
-        copies = Path(tmp)
+        jobs = []  # (loop, label, the copy it targets)
         for loop in loops:
-            if loop not in (DOCS, FULL):
-                shutil.copytree(get_drill(loop).starter, copies / loop)
+            if loop in (DOCS, FULL):
+                jobs.append((loop, loop, None))
+                continue
+            for of in copies:
+                copy = Path(tmp) / f"{loop}-{of}"
+                shutil.copytree(getattr(get_drill(loop), of), copy)
+                jobs.append((loop, f"{loop} ({of})", copy))
         rows = []
-        with steps(len(loops) * (runs + 1), "loops") as advance:
-            for loop in loops:
-                command = loop_command(loop, copies)
+        with steps(len(jobs) * (runs + 1), "loops") as advance:
+            for loop, label, copy in jobs:
+                command = loop_command(loop, copy)
                 _timed(command)  # warm-up: builds the venv on a first run
-                advance(f"{loop}: warm-up")
+                advance(f"{label}: warm-up")
                 times, cpu = [], []
                 for run in range(runs):
                     seconds, cpu_seconds, code = _timed(command)
                     times.append(seconds)
                     cpu.append(cpu_seconds)
-                    advance(f"{loop}: run {run + 1} of {runs}, {seconds:.2f} s (exit {code})")
+                    advance(f"{label}: run {run + 1} of {runs}, {seconds:.2f} s (exit {code})")
                 median = statistics.median(times)
                 rows.append(
                     {
-                        "loop": " ".join(command[1:]).replace(str(copies), "COPY"),
-                        "name": loop,
+                        "loop": " ".join(command[1:]).replace(tmp, "COPIES"),
+                        "name": label,
                         "median_seconds": round(median, 2),
                         "runs": [round(t, 2) for t in times],
                         "median_cpu_seconds": round(statistics.median(cpu), 2),
@@ -224,6 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--targets", default="starter,solution", help="with --stability (default both)"
     )
+    parser.add_argument(
+        "--copies",
+        default=",".join(COPIES),
+        help="time each drill's loop on copies of these (default starter,solution)",
+    )
     options = parser.parse_args(argv)
     if options.runs < 1 or (options.stability is not None and options.stability < 1):
         parser.error("--runs and --stability need a count of 1 or more")
@@ -254,7 +273,10 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"        {test}")
         failed = any(row["distinct_verdicts"] != 1 for row in rows)
     else:
-        rows = measure(loops, options.runs)
+        copies = tuple(options.copies.split(","))
+        if not copies or set(copies) - set(COPIES):
+            parser.error(f"--copies takes {' and/or '.join(COPIES)}, comma-separated")
+        rows = measure(loops, options.runs, copies)
         print(table(rows))
         failed = options.check and not all(row["within_budget"] for row in rows)
     if options.json:

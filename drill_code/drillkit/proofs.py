@@ -11,19 +11,17 @@ in parallel processes.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
+from drillkit import remember
 from drillkit.backends import database_url, is_postgres
-from drillkit.catalog import PROJECT_ROOT, Drill
+from drillkit.catalog import Drill
 from drillkit.errors import DrillError
 from drillkit.variants import Run, Variant, bank, in_parallel, run_on_variants, run_tests
 
 PARTS = ("starter", "flaws", "wrong-fixes")
-CACHE_ROOT = PROJECT_ROOT / ".cache" / "drillkit"
 # Every pair of single-flaw variants, for mixes: slower (n(n-1)/2 runs a drill), so CI
 # runs it as its own step rather than in every `nox`.
 PAIRS = "pairs"
@@ -166,47 +164,29 @@ def prove(drills: list[Drill], parts: tuple[str, ...] = PARTS) -> list[Proof]:
 
 # -- remembering proofs ---------------------------------------------------------------
 # A proof is a pure function of the drill's files, the harness, the dependency bounds,
-# the patches and the database it ran on. A warm `nox` reuses a proof made from exactly
-# the same inputs, as the docs build reuses its captured runs; any change reruns it. A
-# fresh clone, as in CI, has no memory and proves everything.
-
-PROOF_CACHE = CACHE_ROOT / "proofs"
+# the patches and the database it ran on: a warm `nox` reuses a proof made from exactly
+# the same inputs (drillkit.remember), and any change reruns it.
 
 
 @cache
 def _drill_digest(drill: Drill) -> str:
-    digest = hashlib.sha256()
-    roots = (drill.folder, Path(__file__).parent)
-    for root in roots:
-        for path in sorted(root.rglob("*")):
-            parts = set(path.relative_to(root).parts)
-            if path.is_file() and not parts & {"__pycache__", "results", "variants", "tests"}:
-                digest.update(str(path.relative_to(root)).encode() + path.read_bytes())
-    for path in sorted(drill.tests.rglob("*.py")):
-        digest.update(str(path).encode() + path.read_bytes())
-    digest.update((PROJECT_ROOT / "pyproject.toml").read_bytes())
-    return digest.hexdigest()
+    # The variants are inputs of their own proofs only; results/ are what benches write.
+    skip = frozenset({"results", "variants"})
+    return remember.digest(drill.folder, remember.harness_digest(), skip=skip)
 
 
 def _proof_key(drill: Drill, part: str, variants: tuple[Variant, ...]) -> str:
-    digest = hashlib.sha256(_drill_digest(drill).encode() + part.encode())
-    for variant in variants:
-        digest.update(variant.path.read_bytes())
-    # Where it ran: the same proof on SQLite and on PostgreSQL are two proofs.
-    for name in ("DATABASE_URL", "DRILLKIT_DATABASE", "DRILLKIT_SQLITE_PASS", "CI"):
-        digest.update(f"{name}={os.environ.get(name, '')};".encode())
-    return digest.hexdigest()[:24]
+    return remember.digest(_drill_digest(drill), part, *(variant.path for variant in variants))
 
 
 def _remembered(drill: Drill, part: str, variants, name: str, job):
     def run() -> Proof:
-        marker = PROOF_CACHE / f"{drill.name}-{_proof_key(drill, part, variants)}"
-        if marker.exists():
+        key = _proof_key(drill, part, variants)
+        if remember.recall("proofs", key):
             return Proof(drill, part, name, ok=True, remembered=True)
         proof = job()
         if proof.ok and not proof.not_run:
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+            remember.keep("proofs", key)
         return proof
 
     return run

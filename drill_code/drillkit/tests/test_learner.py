@@ -4,12 +4,14 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from drillkit import remember
 from drillkit.catalog import PROJECT_ROOT, Drill, Flaw, Location, get_drill
 from drillkit.errors import DrillError
-from drillkit.learner import findings_report, grade_tests, score_findings
+from drillkit.learner import LEARNER_TESTS, Grade, findings_report, grade_tests, score_findings
 from drillkit.targets import Target, resolve_target
 from drillkit.variants import bank
 
@@ -235,21 +237,43 @@ def test_a_blind_run_on_the_starter_names_no_flaw_and_no_test(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """The drill's own tests copied in as a learner's tests, and an empty test folder."""
+def graded(tmp_path_factory, request):
+    """The drill's own tests copied in as a learner's tests, an empty test folder and a
+    wrong test, each graded. Grading runs the drill's whole suite some forty times: a warm
+    run reuses the grades of exactly the same inputs, kept when every test of this module
+    passed on them (drillkit.remember)."""
     folder = tmp_path_factory.mktemp("graded")
-    strong, empty, wrong = folder / "strong", folder / "empty", folder / "wrong"
-    for copy in (strong, empty, wrong):
-        shutil.copytree(DRILL.starter, copy)
-    shutil.copytree(DRILL.tests, strong / "my_tests")
-    (empty / "my_tests").mkdir()
-    (wrong / "my_tests").mkdir()
-    (wrong / "my_tests" / "test_mine.py").write_text(WRONG_TEST)
     # Some of the drill's tests are races that only PostgreSQL can show: grade on the
     # harness's own PostgreSQL, so every flaw and wrong fix can be caught in every pass.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DRILLKIT_DATABASE", "postgres")
-        return {name: grade_tests(resolve_target(DRILL, str(folder / name))) for name in GRADED}
+        inputs = (DRILL.folder, remember.harness_digest(), Path(__file__), WRONG_TEST)
+        key = remember.digest(*inputs, skip=frozenset({"results"}))
+        found = remember.recall("harness-grades", key)
+        if found is None:
+            found = {name: _grade(folder / name) for name in GRADED}
+    failed_before = request.session.testsfailed
+    yield {
+        name: Grade(tests=folder / name / LEARNER_TESTS, drill=DRILL, **grade)
+        for name, grade in found.items()
+    }
+    if request.session.testsfailed == failed_before:
+        remember.keep("harness-grades", key, found)
+
+
+def _grade(copy) -> dict:
+    """Grade a copy of the starter with the learner tests its name says."""
+    shutil.copytree(DRILL.starter, copy)
+    tests = copy / LEARNER_TESTS
+    if copy.name == "strong":
+        shutil.copytree(DRILL.tests, tests)
+    else:
+        tests.mkdir()
+    if copy.name == "wrong":
+        (tests / "test_mine.py").write_text(WRONG_TEST)
+    grade = grade_tests(resolve_target(DRILL, str(copy)))
+    fields = ("wrong_tests", "flaws", "wrong_fixes", "summaries", "tests_run")
+    return {name: getattr(grade, name) for name in fields}
 
 
 GRADED = ("strong", "empty", "wrong")

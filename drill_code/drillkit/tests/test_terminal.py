@@ -205,14 +205,14 @@ def test_the_loop_benchmark_times_the_learners_commands(tmp_path, monkeypatch):
 
     monkeypatch.setattr(loopbench, "_nox", lambda: ["nox"])
     assert loopbench.loop_command("docs", tmp_path) == ["nox", "-R", "-s", "docs"]
-    assert loopbench.loop_command(DRILL.name, tmp_path) == [
+    assert loopbench.loop_command(DRILL.name, tmp_path / "copy") == [
         "nox",
         "-R",
         "-s",
         DRILL.name,
         "--",
         "--target",
-        str(tmp_path / DRILL.name),
+        str(tmp_path / "copy"),
     ]
     assert loopbench.loop_command("nox", tmp_path) == ["nox", "-R"]
     assert (loopbench.budget("docs"), loopbench.budget("nox")) == (3.0, 90.0)
@@ -234,6 +234,8 @@ def test_the_loop_benchmark_refuses_an_unknown_loop_before_any_work():
 
     with pytest.raises(DrillError, match="no drill called 'drill99'"):
         loopbench.main(["drill99"])
+    with pytest.raises(SystemExit):  # argparse's one-line usage error, before any work
+        loopbench.main(["drill1", "--copies", "workspace"])
 
 
 def test_a_blind_watch_shows_the_blind_summary_and_no_failure(starter_outcome):
