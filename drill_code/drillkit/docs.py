@@ -9,6 +9,7 @@ the built pages show exactly the files' text.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import json
@@ -30,6 +31,10 @@ from drillkit.catalog import PROJECT_ROOT, all_drills, get_drill, shown
 from drillkit.scorecards import ChecklistItem, checklist
 
 CACHE = PROJECT_ROOT / ".cache" / "drillkit"
+# mkdocs-macros executes this file afresh for every build, `mkdocs serve`'s rebuilds too,
+# so a module-level functools.cache here lasts one build: a drill's digest, collection,
+# scorecard and hint locations are read once per build rather than once per macro call,
+# and a file edited during `serve` is read again on the next rebuild.
 PAGE_INDEPENDENT = ("DATABASE_URL", "CELERY_BROKER_URL", "CI", "DRILLKIT_SQLITE_PASS")
 # Files shown first, in the order a reviewer reads a Django project; the rest follow by name.
 READING_ORDER = [
@@ -103,6 +108,7 @@ def _sections(markdown: str) -> list[tuple[str, str]]:
     return [(parts[i].strip(), parts[i + 1].strip()) for i in range(1, len(parts), 2)]
 
 
+@functools.cache
 def _inputs_digest(name: str) -> str:
     """A digest of everything that decides a drill's test runs: every file of the drill
     (tests, targets, contracts, fixtures data) except its generated results, the harness,
@@ -167,7 +173,12 @@ def spoiler(kind: str, title: str, body: str) -> str:
 
 def _flaw_locations(drill) -> dict[str, list[str]]:
     """{flaw id: [files]} from the `locations` drill.toml gives a flaw, if any."""
-    data = tomllib.loads((drill.folder / "drill.toml").read_text(encoding="utf-8"))
+    return _locations_in(drill.folder)
+
+
+@functools.cache
+def _locations_in(folder: Path) -> dict[str, list[str]]:
+    data = tomllib.loads((folder / "drill.toml").read_text(encoding="utf-8"))
     files = {}
     for flaw in data.get("flaws", []):
         found = [str(where["file"]) for where in flaw.get("locations", []) if "file" in where]
@@ -202,6 +213,7 @@ def _hint_block(title: str, body: str) -> str:
     return spoiler("tip", title, f"{steps[0]}\n\n{nested}")
 
 
+@functools.cache
 def collected_tests(name: str) -> dict:
     """{"tests": how many, "flaws": {flaw id: [node ids of the tests that catch it]}},
     from a real pytest collection of the drill's tests."""
@@ -226,6 +238,7 @@ def _tests_cell(node_ids: list[str]) -> str:
     return "<br>".join(cells)
 
 
+@functools.cache
 def _scorecard(name: str) -> dict:
     return yaml.safe_load((get_drill(name).folder / "scorecard.yml").read_text())
 
@@ -519,10 +532,15 @@ def define_env(env) -> None:
         return "\n".join([*rows, "", f"*Notes:* {md_text(card.notes)}"])
 
     def _cards(folder: str):
+        return list(_loaded_cards(folder))  # a list of its own for each page to filter
+
+    @functools.cache
+    def _loaded_cards(folder: str) -> tuple:
+        # Three pages report on the same folder of scorecards: validate it once.
         from drillkit import scorecards, team
 
         root = PROJECT_ROOT / folder
-        return team.load_cards(root, scorecards.filled_scorecards(root))
+        return tuple(team.load_cards(root, scorecards.filled_scorecards(root)))
 
     def _chart(kind: str, cards, alt: str) -> str:
         """A team or person chart, drawn once per set of scorecards and inlined as a data

@@ -148,7 +148,8 @@ def test_a_spoiler_block_leaves_search_and_the_toc_and_says_it_is_a_spoiler():
     toc = SimpleNamespace(items=[SimpleNamespace(id="hints", children=[fix])])
     out = site_hooks.on_page_content(html, SimpleNamespace(toc=toc), None, None)
     assert '<details class="tip spoiler" data-search-exclude=""' in out
-    assert '<h3 data-search-exclude="" id="the-fix">' in out
+    assert '<h3 id="the-fix" data-search-exclude="">' in out
+    assert '<h2 id="hints">' in out  # a heading outside the spoiler stays searchable
     assert '<span class="spoiler-label">Spoiler</span>Finding 1' in out
     assert 'aria-label="Scope every queryset"' in out
     assert [item.id for item in toc.items] == ["hints"]
@@ -172,10 +173,8 @@ def test_a_flaws_why_that_became_an_element_is_reported(tmp_path):
     reader sees /projects//notes/."""
     import html
 
-    from bs4 import BeautifulSoup
-
     from drillkit.catalog import get_drill
-    from drillkit.check_site import check_data_texts
+    from drillkit.check_site import check_data_texts, parse
     from drillkit.variants import bank
 
     def page(escape) -> str:
@@ -188,15 +187,15 @@ def test_a_flaws_why_that_became_an_element_is_reported(tmp_path):
         return f"<article><table><tr>{''.join(cells)}</tr></table>{''.join(fixes)}</article>"
 
     def problems_for(markup: str) -> list[str]:
-        soups = {Path("drills") / "drill4" / "index.html": BeautifulSoup(markup, "lxml")}
-        return [p for p in check_data_texts(soups) if p.startswith("drills/drill4:")]
+        pages = {Path("drills") / "drill4" / "index.html": parse(markup)}
+        return [p for p in check_data_texts(pages) if p.startswith("drills/drill4:")]
 
     assert problems_for(page(html.escape)) == []
     raw = problems_for(page(lambda text: text))
     assert any("D4-F3's why does not read on the page as written" in p for p in raw), raw
     # Another drill's page missing from a site with drill pages is a problem too.
-    soups = {Path("drills") / "drill4" / "index.html": BeautifulSoup(page(html.escape), "lxml")}
-    assert "drills/drill1: the drill has no page in the site" in check_data_texts(soups)
+    pages = {Path("drills") / "drill4" / "index.html": parse(page(html.escape))}
+    assert "drills/drill1: the drill has no page in the site" in check_data_texts(pages)
 
 
 def test_the_site_hook_keeps_a_pages_leading_style_and_marks_its_spoilers():
@@ -211,3 +210,17 @@ def test_the_site_hook_keeps_a_pages_leading_style_and_marks_its_spoilers():
     out = on_page_content(html, SimpleNamespace(toc=None), None, None)
     assert out.startswith("<style>.x{}</style><p>intro</p>")
     assert '<span class="spoiler-label">Spoiler</span>Fixes' in out
+
+
+def test_the_text_the_checks_read_leaves_out_scripts_styles_and_comments():
+    from drillkit.check_site import parse
+    from drillkit.site_hooks import text_of
+
+    page = parse(
+        "<ul><li>Scope <code>every</code> queryset<script>var leak = 1</script>"
+        "<style>.x{}</style><!-- a note --> now</li></ul>"
+        "<p>plain <em>words</em></p>"
+    )
+    item, paragraph = page.find(".//li"), page.find(".//p")
+    assert text_of(item, " ") == "Scope  every  queryset  now"
+    assert text_of(paragraph) == "plain words"  # the path for text with nothing to leave out
