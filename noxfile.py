@@ -162,12 +162,17 @@ def grade(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def harness(session: nox.Session) -> None:
     """The drill harness's own tests: targets, flaw bookkeeping, messages for bad input."""
-    install(session, "drills", "docs", "scorecards", "terminal")
-    # The harness tests need no installed pytest plugin but their own (see their conftest).
+    install(session, "drills", "docs", "scorecards", "terminal", "harness")
+    # The harness tests need no installed pytest plugin but their own (see their conftest)
+    # and xdist: most of them start drill runs, so each core takes a test file at a time.
     env = {**HARNESS_ENV, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    parallel = ["-p", "xdist.plugin", "--numprocesses", "auto", "--dist", "loadfile"]
     # The browser check's own tests need Chromium and Playwright: `nox -s browser` runs them.
     ignore = "--ignore=drill_code/drillkit/tests/test_browsercheck.py"
-    session.run("pytest", "drill_code/drillkit/tests", ignore, *session.posargs, env=env)
+    # `-- drill_code/drillkit/tests/test_docs.py` runs that file alone; `-- -k grade` filters all.
+    named = any(Path(arg.split("::")[0]).exists() for arg in session.posargs)
+    tests = [] if named else ["drill_code/drillkit/tests"]
+    session.run("pytest", *parallel, ignore, *tests, *session.posargs, env=env)
 
 
 @nox.session(python=PYTHON)
