@@ -179,12 +179,25 @@ def test_averages_count_only_published_reviews(make_catalogue, get_json):
 
 
 @pytest.mark.parametrize("path", LISTS)
-def test_no_page_holds_more_than_the_cap(path, over_a_page, get_json):
-    page = get_json(f"{path}?page_size={CAP * 50}")
-    if path != FEED:  # the feed is paged by cursor: no count (test_feed.py)
-        assert page["count"] == over_a_page
-    assert len(page["results"]) == CAP, f"GET {path}?page_size={CAP * 50} is not capped"
-    assert page["next"], "the rest is on the next page"
+def test_no_page_holds_more_than_the_cap(path, over_a_page, get_json, api_client):
+    asked = f"{path}?page_size={CAP * 50}"
+    if path == FEED:  # paged by cursor: the first page, and no count (test_feed.py)
+        page = get_json(asked)
+        assert len(page["results"]) == CAP, f"GET {asked} is not capped"
+        assert page["next"], "the rest is on the next page"
+        return
+    # A numbered list's second page holds what its first did not: of CAP + 1 rows, one
+    # row, with no page after it, only when the first page held CAP. Uncapped, there is no
+    # second page (a 404); capped lower, it holds more rows or has a next page. Reading it
+    # checks the cap without building and serialising a thousand rows to count them.
+    response = api_client.get(f"{asked}&page=2")
+    assert response.status_code != 404, f"GET {asked} is not capped: it has no second page"
+    assert response.status_code == 200, f"GET {asked}&page=2 answered {response.status_code}"
+    page = response.json()
+    assert page["count"] == over_a_page
+    second = f"GET {asked} is not capped at {CAP}: of {over_a_page} rows, its second page"
+    assert len(page["results"]) == 1, f"{second} holds {len(page['results'])}"
+    assert not page["next"], f"{second} has a next page"
 
 
 # -- API8: malformed input is a 4xx, never a 500 -----------------------------------------
