@@ -18,14 +18,16 @@ def api_client():
     return APIClient()
 
 
+def create_user(username, **extra):
+    """A user with PASSWORD, for a fixture that writes outside a test (make_user inside)."""
+    from django.contrib.auth import get_user_model  # needs Django set up, so imported late
+
+    return get_user_model().objects.create_user(
+        username=username, email=f"{username}@example.com", password=PASSWORD, **extra
+    )
+
+
 @pytest.fixture
 def make_user(db):
     """make_user("olivia", is_staff=True) creates a user with PASSWORD."""
-    from django.contrib.auth import get_user_model
-
-    def make(username, **extra):
-        return get_user_model().objects.create_user(
-            username=username, email=f"{username}@example.com", password=PASSWORD, **extra
-        )
-
-    return make
+    return create_user

@@ -14,6 +14,7 @@ The plugin then
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from collections import defaultdict
@@ -121,6 +122,16 @@ class DrillPlugin:
             if dropped:
                 config.hook.pytest_deselected(items=dropped)
                 items[:] = kept
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self) -> None:
+        # By now Django, DRF, the drill's tests and every library they import are loaded,
+        # and stay until the process ends, yet each full garbage collection during the
+        # tests would scan them all again. gc.freeze() sets them aside; what the tests
+        # create is collected as usual. (Drills 1 and 2: 0.5 to 0.7 s less CPU a run,
+        # a third to two thirds of the collector's time.)
+        gc.collect()
+        gc.freeze()
 
     def _check_flaw_markers(self, items: list[pytest.Item]) -> None:
         listed = {flaw.id for flaw in self.drill.flaws}

@@ -27,7 +27,7 @@ from openapi_core.templating.paths.exceptions import PathError
 from openapi_core.testing import MockRequest, MockResponse
 from rest_framework.test import APIClient
 
-from drillkit.fixtures import PASSWORD
+from drillkit.fixtures import PASSWORD, create_user
 from drillkit.pytest_plugin import flaw_ids
 
 HOST = "http://testserver"
@@ -271,12 +271,17 @@ class ContractClient(APIClient):
 
 
 # -- people, events, tickets ---------------------------------------------------------------
-# make_user and PASSWORD are the harness's (drillkit.fixtures).
+# make_user, create_user and PASSWORD are the harness's (drillkit.fixtures).
 
 
 @pytest.fixture
-def organizer(make_user):
-    return make_user("olivia", is_staff=True)
+def organizer(db):
+    return create_organizer()
+
+
+def create_organizer():
+    """The person who runs the events (the fuzz writes her outside a test: no fixture)."""
+    return create_user("olivia", is_staff=True)
 
 
 @pytest.fixture
@@ -311,6 +316,11 @@ def api(client_for, organizer):
 
 @pytest.fixture
 def event(organizer):
+    return create_event(organizer)
+
+
+def create_event(organizer):
+    """A published event with three seats, organised by `organizer`."""
     from events.models import Event  # the target's app, whichever target it is
 
     return Event.objects.create(

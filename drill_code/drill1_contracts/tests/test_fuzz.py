@@ -19,7 +19,7 @@ means seeded from the test function's source: editing `exercise` changes the exa
 (`schemathesis.pytest.from_fixture` does not work with pytest 9.2, so the strategies are
 driven with Hypothesis directly.)
 
-The fuzz runs once per session; each test below then asks one question of its findings:
+The fuzz runs once; each test below then asks one question of its findings:
 does the run show this planted flaw? The last asks whether it found anything else.
 """
 
@@ -31,7 +31,7 @@ from collections import defaultdict
 
 import pytest
 import schemathesis
-from conftest import SCHEMA, Violation, contract_path, flaw_of
+from conftest import SCHEMA, Violation, contract_path, create_event, create_organizer, flaw_of
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -172,24 +172,30 @@ def _checks():
     return REGISTRY.get_all()
 
 
-_RESULTS: dict[str, dict] = {}
+@pytest.fixture(scope="module")
+def fuzz_findings(django_db_setup, django_db_blocker):
+    """Run the fuzz once for this module's tests, which only read its findings. It runs
+    outside any test's transaction, as a transactional test does, so that a crashing
+    INSERT on PostgreSQL does not poison the requests that follow; then it empties the
+    database, as a transactional test's teardown does. Valid requests first, then invalid
+    ones, which the API must refuse with a 4xx: never accept, never crash on."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        try:
+            organizer = create_organizer()
+            event = create_event(organizer)
+            findings = run_fuzz(organizer, event, GenerationMode.POSITIVE)
+            for flaw_id, seen in run_fuzz(organizer, event, GenerationMode.NEGATIVE).items():
+                findings[flaw_id] += seen
+        finally:
+            call_command("flush", verbosity=0, interactive=False)
+    return findings
 
 
-@pytest.fixture
-def fuzz_findings(request, organizer, event):
-    """Run the fuzz once per session (it takes seconds), in a transactional test so
-    that a crashing INSERT on PostgreSQL does not poison the requests that follow.
-    Valid requests first, then invalid ones, which the API must refuse with a 4xx:
-    never accept, never crash on."""
-    if "findings" not in _RESULTS:
-        findings = run_fuzz(organizer, event, GenerationMode.POSITIVE)
-        for flaw_id, seen in run_fuzz(organizer, event, GenerationMode.NEGATIVE).items():
-            findings[flaw_id] += seen
-        _RESULTS["findings"] = findings
-    return _RESULTS["findings"]
-
-
-@pytest.mark.django_db(transaction=True)
+# The tests only read the findings, but the marker tells pytest-django that the fuzz
+# needs the test database, even when `-k fuzz` selects nothing else.
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "flaw_id", [pytest.param(f, marks=pytest.mark.flaw(f), id=f) for f in FOUND_BY_FUZZING]
 )
@@ -200,7 +206,7 @@ def test_fuzzing_finds_no_violation_of_this_kind(flaw_id, fuzz_findings):
     )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_fuzzing_finds_nothing_outside_the_planted_flaws(fuzz_findings):
     unexplained = sorted(set(fuzz_findings.get(None, [])))
     assert not unexplained, "schemathesis found contract violations:\n" + "\n".join(

@@ -14,17 +14,25 @@ taken with sequential scans switched off).
 import catalogue
 import pytest
 from budgets import BOOK_T, REVIEW_T
+from conftest import its_own, shared_catalogue
 from plans import analyze, explained
 
 BOOKS = 1000
 POPULAR = catalogue.POPULAR_BOOK  # the book with hundreds of reviews
 
 
+@pytest.fixture(scope="module")
+def module_catalogue(django_db_setup, django_db_blocker):
+    """Written once for this module's tests; each test's changes are rolled back."""
+    with shared_catalogue(django_db_blocker, BOOKS, popular=True) as plan:
+        yield plan
+
+
 @pytest.fixture
-def planned_catalogue(make_catalogue):
-    plan = catalogue.add_popular_reviews(make_catalogue(BOOKS))
+def planned_catalogue(module_catalogue, db):
+    """The module's catalogue, with fresh planner statistics."""
     analyze(BOOK_T, REVIEW_T, "bookstore_publisher")
-    return plan
+    return its_own(module_catalogue)
 
 
 def _newest_dates(plan, count):
@@ -97,8 +105,7 @@ def test_a_books_reviews_are_its_published_ones_newest_first(planned_catalogue, 
         "/api/reviews/?book=",
     ],
 )
-def test_a_malformed_filter_is_a_400_that_names_it(query, make_catalogue, api_client):
-    make_catalogue(3)
+def test_a_malformed_filter_is_a_400_that_names_it(query, module_catalogue, db, api_client):
     response = api_client.get(query)
     assert response.status_code == 400, f"GET {query}: {response.status_code}"
     name = query.split("?")[1].split("=")[0]
