@@ -27,10 +27,13 @@ from requests.structures import CaseInsensitiveDict
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
-# What a padded body ends with: a control character that JSON and YAML parsers reject at
-# once (PyYAML checks the whole text for it before scanning). A target that reads all of
-# a padded feed is caught by the bytes it read; it must not also spend seconds while
-# pure-Python YAML scans megabytes of spaces, on every run of the learner's loop.
+# A padded body is `body`, then `blank` bytes of spaces, then FILLER: a control character
+# that JSON and YAML parsers reject at once (PyYAML checks the whole text for it before
+# scanning). The spaces keep a document valid as far as a test wants it valid, so a target
+# that silently cuts a feed at the limit and parses the rest still imports it, and is
+# caught. The filler beyond spares the learner's loop the seconds pure-Python YAML would
+# spend scanning megabytes of spaces in a target that reads everything.
+BLANK = b" "
 FILLER = b"\x01"
 
 
@@ -40,15 +43,17 @@ class Route:
     body: bytes = b""
     headers: dict = field(default_factory=dict)
     never_answers: bool = False  # accepts the connection, then sends nothing, ever
-    padding: int = 0  # bytes of FILLER generated after `body`, without holding them
+    padding: int = 0  # bytes generated after `body`, without holding them
+    blank: int = 0  # how many of those bytes are spaces before the FILLER starts
 
 
 class Body(io.RawIOBase):
     """A response body of `len(body) + padding` bytes, counted as the target reads it."""
 
-    def __init__(self, body: bytes, padding: int, on_read) -> None:
+    def __init__(self, body: bytes, padding: int, blank: int, on_read) -> None:
         super().__init__()
         self.body, self.padding, self.on_read, self.offset = body, padding, on_read, 0
+        self.filler_from = len(body) + min(blank, padding)
 
     def readable(self) -> bool:
         return True
@@ -56,8 +61,10 @@ class Body(io.RawIOBase):
     def readinto(self, buffer) -> int:
         size = len(self.body) + self.padding
         count = max(0, min(len(buffer), size - self.offset))
-        head = self.body[self.offset : self.offset + count]
-        buffer[:count] = head + FILLER * (count - len(head))
+        start, end = self.offset, self.offset + count
+        head = self.body[start:end]
+        spaces = max(0, min(end, self.filler_from) - max(start, len(self.body)))
+        buffer[:count] = head + BLANK * spaces + FILLER * (count - len(head) - spaces)
         self.offset += count
         self.on_read(count)
         return count
@@ -99,14 +106,23 @@ class FakeInternet:
     # -- what the tests set up ----------------------------------------------------------
 
     def serve(
-        self, url: str, body: str | bytes = "", status: int = 200, padding: int = 0, **headers
+        self,
+        url: str,
+        body: str | bytes = "",
+        status: int = 200,
+        padding: int = 0,
+        blank: int = 0,
+        **headers,
     ) -> None:
-        """Answer `url` with `body` and then `padding` bytes of FILLER. Content-Length is sent
-        unless a test passes its own (None leaves it out, as a chunked answer would)."""
+        """Answer `url` with `body` and then `padding` bytes: `blank` spaces, then FILLER.
+        Content-Length is sent unless a test passes its own (None leaves it out, as a
+        chunked answer would)."""
         data = body.encode() if isinstance(body, str) else body
         headers.setdefault("Content-Length", str(len(data) + padding))
         headers = {name: value for name, value in headers.items() if value is not None}
-        self.routes[url] = Route(status=status, body=data, headers=headers, padding=padding)
+        self.routes[url] = Route(
+            status=status, body=data, headers=headers, padding=padding, blank=blank
+        )
 
     def redirect(self, url: str, location: str) -> None:
         self.routes[url] = Route(status=302, headers={"Location": location})
@@ -149,7 +165,7 @@ class FakeInternet:
         def count(n, url=request.url):
             self.bytes_read[url] += n
 
-        response.raw = Body(route.body, route.padding, count)
+        response.raw = Body(route.body, route.padding, route.blank, count)
         response.encoding = "utf-8"
         response.url = request.url
         response.request = request

@@ -192,15 +192,21 @@ def test_a_feed_is_read_no_further_than_the_limit(
 ):
     url = f"{PARTNER}/{path}"
     size = 3 * MAX_FEED_BYTES
-    body = json.dumps(FEED)  # a valid feed, then filler no parser accepts (see network.py)
-    internet.serve(url, body, padding=size - len(body), **headers)
+    body = json.dumps(FEED)
+    # A valid feed, then spaces to just past the limit, so its first MAX_FEED_BYTES are a
+    # complete, valid document; then filler no parser accepts (see network.py).
+    blank = MAX_FEED_BYTES + 1 - len(body)
+    internet.serve(url, body, padding=size - len(body), blank=blank, **headers)
     response = _import(as_alice, url)
     read = internet.bytes_read.get(url, 0)
     assert read <= 2 * MAX_FEED_BYTES, (
         f"the import read {read} bytes of an {size}-byte feed: stop reading at "
         f"{MAX_FEED_BYTES} bytes, whatever Content-Length says"
     )
-    assert response.status_code in (400, 413, 422, 502), response.status_code
+    assert response.status_code in (400, 413, 422, 502), (
+        f"a feed longer than {MAX_FEED_BYTES} bytes answered {response.status_code}: refuse "
+        "it, rather than cutting it at the limit and importing what was read"
+    )
     assert not alice.orders.exists()
 
 
