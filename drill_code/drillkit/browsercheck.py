@@ -617,12 +617,18 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if problems else 0
 
 
+# What the built site is made from: the pages and their configuration, plus every folder
+# mkdocs.yml watches (the pages embed drill code and scorecards). A harness test holds
+# this list to mkdocs.yml's `watch:`.
+SITE_SOURCES = ("docs", "mkdocs.yml", "drill_code", "scorecards")
+
+
 def _inputs_digest(chromium: str) -> str:
     """Everything the built site and its check are made from: the pages, the embedded
     drill code, the harness and theme bounds, and the browser binary itself."""
     binary = Path(chromium).resolve().stat()
     browser = f"{Path(chromium).resolve()}:{binary.st_size}:{binary.st_mtime_ns}"
-    sources = [PROJECT_ROOT / name for name in ("docs", "mkdocs.yml", "drill_code")]
+    sources = [PROJECT_ROOT / name for name in SITE_SOURCES]
     return remember.digest(*sources, remember.PYPROJECT, browser)
 
 

@@ -1,8 +1,9 @@
 """Slow checks that passed on exactly the same inputs are not run again on a warm machine.
 
 A check here (a proof, a drill's results, the browser check, a grading run) is a pure
-function of files (a drill, the harness, the built site, the dependency bounds) and of
-where it runs (the database and broker, CI). When it passes, what it found is kept under
+function of files (a drill, the harness, the built site, the dependency bounds), of the
+Python and the exact package versions it runs with, and of where it runs (the database
+and broker, CI). When it passes, what it found is kept under
 .cache/drillkit/ (git-ignored), named after the digest of all its inputs; the next run
 with the same digest says so instead of running it again. A change to any input gives
 another digest, and the check runs. A fresh clone, as CI uses, remembers nothing and runs
@@ -11,10 +12,12 @@ everything; DRILLKIT_FRESH=1 ignores what was kept, anywhere.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import sys
+from importlib import metadata
 from pathlib import Path
 
 from drillkit.catalog import PROJECT_ROOT
@@ -22,6 +25,7 @@ from drillkit.catalog import PROJECT_ROOT
 MEMORY = PROJECT_ROOT / ".cache" / "drillkit"
 HARNESS = Path(__file__).parent
 PYPROJECT = PROJECT_ROOT / "pyproject.toml"
+NOXFILE = PROJECT_ROOT / "noxfile.py"
 # Where a check ran: the same proof on SQLite and on PostgreSQL are two proofs.
 WHERE = ("DATABASE_URL", "CELERY_BROKER_URL", "DRILLKIT_DATABASE", "DRILLKIT_SQLITE_PASS", "CI")
 NEVER_INPUTS = {"__pycache__", ".drillkit", ".pytest_cache"}
@@ -29,8 +33,10 @@ NEVER_INPUTS = {"__pycache__", ".drillkit", ".pytest_cache"}
 
 def digest(*inputs: Path | str, skip: frozenset[str] = frozenset()) -> str:
     """The digest of files (a folder: every file in it, but folders named in `skip`),
-    words such as a browser's version, the Python, and where the check runs."""
+    words such as a browser's version, the Python and its installed packages, and where
+    the check runs."""
     h = hashlib.sha256(sys.version.encode())
+    h.update(installed_packages().encode())
     for source in inputs:
         if isinstance(source, str):
             h.update(f"text:{source};".encode())
@@ -46,9 +52,20 @@ def digest(*inputs: Path | str, skip: frozenset[str] = frozenset()) -> str:
 
 
 def harness_digest() -> str:
-    """The harness's code and the dependency bounds, without the harness's own tests: a
-    change to those reruns them, not every drill's proofs."""
-    return digest(HARNESS, PYPROJECT, skip=frozenset({"tests"}))
+    """The harness's code, the nox sessions that call it and the dependency bounds,
+    without the harness's own tests: a change to those reruns them, not every drill's
+    proofs."""
+    return digest(HARNESS, PYPROJECT, NOXFILE, skip=frozenset({"tests"}))
+
+
+@functools.cache
+def installed_packages() -> str:
+    """Every distribution this Python imports from, with its exact version: a bound in
+    pyproject.toml admits many releases, and an upgrade within it must run checks again."""
+    found = {
+        f"{dist.metadata['Name']}=={dist.version}".lower() for dist in metadata.distributions()
+    }
+    return ";".join(sorted(found))
 
 
 def _shown(path: Path) -> str:

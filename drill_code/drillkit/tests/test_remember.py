@@ -1,8 +1,11 @@
 """A slow check is reused only on exactly the inputs it passed on."""
 
+import re
+
 import pytest
 
-from drillkit import remember
+from drillkit import browsercheck, remember
+from drillkit.catalog import PROJECT_ROOT
 
 
 @pytest.fixture
@@ -59,3 +62,25 @@ def test_fresh_runs_and_damaged_entries_run_the_check(memory, monkeypatch):
     monkeypatch.delenv("DRILLKIT_FRESH")
     (remember.MEMORY / "browser" / f"{key}.json").write_text('{"half')
     assert remember.recall("browser", key) is None
+
+
+def test_another_release_of_an_installed_package_is_another_check(memory, monkeypatch):
+    key = remember.digest(memory)
+    installed = remember.installed_packages()
+    assert "django==" in installed
+    assert "pytest==" in installed
+    upgraded = re.sub(r"django==[^;]+", "django==99.0", installed)
+    monkeypatch.setattr(remember, "installed_packages", lambda: upgraded)
+    assert remember.digest(memory) != key
+
+
+def test_the_browser_check_is_rerun_when_anything_the_site_is_built_from_changes():
+    # mkdocs.yml's `watch:` names the folders outside docs/ that pages are built from;
+    # a change in any of them must give the browser check another digest.
+    config = (PROJECT_ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    watched = re.search(r"^watch:\n((?:  - .+\n)+)", config, re.MULTILINE)
+    assert watched, "mkdocs.yml has no watch: list"
+    folders = {line.strip()[2:] for line in watched.group(1).splitlines()}
+    assert "scorecards" in folders
+    assert folders <= set(browsercheck.SITE_SOURCES)
+    assert {"docs", "mkdocs.yml"} <= set(browsercheck.SITE_SOURCES)
