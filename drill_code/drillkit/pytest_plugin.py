@@ -128,10 +128,15 @@ class DrillPlugin:
         # By now Django, DRF, the drill's tests and every library they import are loaded,
         # and stay until the process ends, yet each full garbage collection during the
         # tests would scan them all again. gc.freeze() sets them aside; what the tests
-        # create is collected as usual. (Drills 1 and 2: 0.5 to 0.7 s less CPU a run,
-        # a third to two thirds of the collector's time.)
+        # create is collected as usual. (`nox -s loopbench` shows the CPU time a run
+        # takes.)
         gc.collect()
         gc.freeze()
+
+    def pytest_unconfigure(self) -> None:
+        # A process that runs pytest more than once (the harness's own tests do) gets
+        # back what this run set aside, rather than keeping every run's objects for good.
+        gc.unfreeze()
 
     def _check_flaw_markers(self, items: list[pytest.Item]) -> None:
         listed = {flaw.id for flaw in self.drill.flaws}
