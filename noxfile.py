@@ -159,22 +159,6 @@ def grade(session: nox.Session) -> None:
     drillkit(session, "grade", *session.posargs)
 
 
-# pytest options whose next argument is a value, never a test path (`-k docs`, `-m postgres`).
-VALUED_OPTIONS = {"-k", "-m", "-p", "-o", "-n", "--numprocesses", "--deselect", "--ignore"}
-
-
-def _names_tests(args: list[str]) -> bool:
-    """Do these pytest arguments name test files or folders of the handbook's code?"""
-    code = (Path(__file__).parent / "drill_code").resolve()
-    for before, arg in zip([None, *args][: len(args)], args, strict=True):
-        if before in VALUED_OPTIONS or arg.startswith("-"):
-            continue
-        path = Path(arg.split("::")[0]).resolve()
-        if path.exists() and (path == code or code in path.parents):
-            return True
-    return False
-
-
 @nox.session(python=PYTHON)
 def harness(session: nox.Session) -> None:
     """The drill harness's own tests: targets, flaw bookkeeping, messages for bad input."""
@@ -185,8 +169,9 @@ def harness(session: nox.Session) -> None:
     parallel = ["-p", "xdist.plugin", "--numprocesses", "auto", "--dist", "loadfile"]
     # The browser check's own tests need Chromium and Playwright: `nox -s browser` runs them.
     ignore = "--ignore=drill_code/drillkit/tests/test_browsercheck.py"
-    # `-- drill_code/drillkit/tests/test_docs.py` runs that file alone; `-- -k grade` filters all.
-    tests = [] if _names_tests(session.posargs) else ["drill_code/drillkit/tests"]
+    # pytest looks in testpaths only when no test is named: `-- -k grade` filters the whole
+    # suite, `-- drill_code/drillkit/tests/test_docs.py` runs that file alone.
+    tests = ["-o", "testpaths=drill_code/drillkit/tests"]
     session.run("pytest", *parallel, ignore, *tests, *session.posargs, env=env)
 
 

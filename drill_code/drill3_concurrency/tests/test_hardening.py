@@ -11,12 +11,13 @@ set up, not one per row); a failure lists every row that broke.
 - API8 no server error, and nothing stored, for malformed input.
 """
 
-import json
 import uuid
 
 import pytest
 from conftest import BALANCE_CENTS, PRICE_CENTS, client_for, place_order
 from rest_framework.test import APIClient
+
+from drillkit.fixtures import past_the_upload_limit
 
 ORDER_FIELDS = {"id", "product", "quantity", "total_cents", "status", "created_at"}
 PAGE_SIZE_CAP = 100  # whatever the page size, one response never lists more than this
@@ -232,13 +233,10 @@ def test_an_unreadable_body_gets_a_4xx(shop):
 
 
 def test_a_huge_body_is_refused_before_it_is_read(shop):
-    from django.conf import settings
-
     ada, _bob, _order_id = shop
-    padding = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
     response = client_for(ada).post(
         "/api/orders/",
-        json.dumps({"product": "lamp", "quantity": 1, "note": padding}),
+        past_the_upload_limit({"product": "lamp", "quantity": 1}),
         content_type="application/json",
         headers={"Idempotency-Key": uuid.uuid4().hex},
     )

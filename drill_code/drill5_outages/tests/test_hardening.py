@@ -22,6 +22,8 @@ from conftest import LIVE, ORDERS, PRODUCTS, READY, order_for
 from django.core.cache import caches
 from rest_framework.test import APIClient
 
+from drillkit.fixtures import past_the_upload_limit
+
 
 # No test here breaks the database, so each runs inside one rolled-back transaction
 # (`db`), which is much faster on PostgreSQL than the flush after a `transactional_db`
@@ -153,9 +155,8 @@ def test_a_malformed_order_is_a_400_and_stores_nothing(client, products, name, k
     assert stored() == before
 
 
-def test_a_body_past_the_size_limit_is_refused_without_a_500(client, products, settings):
-    body = b'{"product": %d, "quantity": 1, "reference": "' % products[0].pk
-    body += b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + b'"}'
+def test_a_body_past_the_size_limit_is_refused_without_a_500(client, products):
+    body = past_the_upload_limit(order_for(products[0]))
     before = stored()
     response = client.post(ORDERS, body, content_type="application/json")
     assert 400 <= response.status_code < 500, response.status_code
