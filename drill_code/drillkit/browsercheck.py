@@ -624,8 +624,8 @@ SITE_SOURCES = ("docs", "mkdocs.yml", "drill_code", "scorecards")
 
 
 def _inputs_digest(chromium: str) -> str:
-    """Everything the built site and its check are made from: the pages, the embedded
-    drill code, the harness and theme bounds, and the browser binary itself."""
+    """Everything the built site and its check are made from: the pages, the drill code
+    and scorecards they embed, the harness and theme bounds, and the browser binary."""
     binary = Path(chromium).resolve().stat()
     browser = f"{Path(chromium).resolve()}:{binary.st_size}:{binary.st_mtime_ns}"
     sources = [PROJECT_ROOT / name for name in SITE_SOURCES]

@@ -218,7 +218,7 @@ STATEMENT_CUTTERS = ("statement_timeout", "transaction_timeout")
 
 
 # --8<-- [start:lock]
-@pytest.mark.postgres(reason="SQLite has no server-side statement timeout to test")
+@pytest.mark.postgres(reason="SQLite has no lock timeout to test")
 @pytest.mark.flaw("D5-F1")
 def test_a_read_stuck_behind_a_lock_is_answered_within_the_budget(client, products):
     from shop.models import Product
